@@ -1,0 +1,153 @@
+"""The actor behind each live aggregate: replay, then decide -> append -> evolve -> reply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from runtime import ActorContext, Envelope, Runtime, UnhandledMessage
+from runtime._logging import chatty, get_logger
+from stores import RecordedEvent, StreamVersionConflict
+
+from ._aggregate import Aggregate
+from ._codec import decode, encode, unknown
+from ._messages import Command, Event
+from ._recorded import Committed, Recorded
+from ._support import store_of
+
+_log = get_logger("esactors.aggregate")
+
+
+class AggregateActor:
+    """Runs one aggregate. Its state lives in memory between commands: no replay per command."""
+
+    __slots__ = ("cls", "handlers", "idle_timeout", "key", "position", "rebuild", "state", "store")
+
+    def __init__(self, cls: type[Aggregate], runtime: Runtime, key: str) -> None:
+        self.cls = cls
+        self.handlers = cls.__handlers__
+        self.key = key
+        self.store = store_of(runtime, cls.__name__)
+        setting = cls.passivate_after
+        self.idle_timeout = runtime.passivate_after if setting == "runtime" else setting
+        self.state: Aggregate = cls()
+        self.position = 0
+        #: After an append whose outcome is unknown, or an evolve that failed, the state is not
+        #: trusted: it is brought up to date from the store before the next command.
+        self.rebuild = False
+
+    async def started(self, ctx: ActorContext) -> None:
+        self._reset()
+        await self._catch_up()
+
+    def _reset(self) -> None:
+        self.state = self.cls()
+        self.state._id = self.key
+        self.state._version = 0
+        self.position = 0
+
+    async def _catch_up(self) -> None:
+        records = await self.store.read_stream(self.key, from_version=self.state._version + 1)
+        events = self.handlers.events
+        for record in records:
+            entry = events.get(record.type)
+            if entry is None:
+                raise unknown(record, self.cls.__name__)
+            self._evolve(entry[1], decode(record, entry[0]), record)
+
+    def _evolve(self, handler: Any, event: Event, record: RecordedEvent) -> None:
+        handler(self.state, event)
+        self.state._version = record.version
+        self.position = record.position
+
+    async def stopped(self) -> None:
+        return None
+
+    async def receive(self, envelope: Envelope) -> None:
+        message = envelope.message
+        handler = self.handlers.for_message(message)
+        if handler is None:
+            raise UnhandledMessage(
+                f"{self.cls.__name__} {self.key!r} has no handler for {type(message).__name__}"
+            )
+        if self.rebuild:
+            self._reset()
+            await self._catch_up()
+            self.rebuild = False
+        if not isinstance(message, Command):
+            envelope.resolve(handler(self.state, message))
+            return
+        envelope.resolve(await self._execute(handler, message))
+
+    async def _execute(self, handler: Any, command: Command) -> Committed:
+        attempt = 0
+        while True:
+            events = self._decide(handler, command)
+            if not events:
+                return Committed(
+                    self.key, self.state._version, self.position, (), command.command_id
+                )
+            try:
+                records = await self._append(events, command)
+            except StreamVersionConflict:
+                attempt += 1
+                if attempt > self.cls.max_conflict_retries:
+                    raise
+                if chatty():
+                    _log.debug("version_conflict_retry", attempt=attempt)
+                await self._catch_up()
+                continue
+            return self._commit(events, records, command)
+
+    def _decide(self, handler: Any, command: Command) -> Sequence[Event]:
+        result = handler(self.state, command)
+        if result is None:
+            return ()
+        events: Sequence[Event] = (result,) if isinstance(result, Event) else result
+        known = self.handlers.events
+        for event in events:
+            if not isinstance(event, Event) or event.type_name not in known:
+                raise TypeError(
+                    f"{self.cls.__name__}.{handler.__name__} returned {event!r}: a command handler "
+                    f"returns Events that {self.cls.__name__} has an @on handler for"
+                )
+        return events
+
+    async def _append(self, events: Sequence[Event], command: Command) -> list[RecordedEvent]:
+        new = [encode(event, command) for event in events]
+        # Shielded: a cancelled append may still commit, and the actor must not lose track.
+        # The deadline bounds how long a stuck store can hold the actor.
+        with anyio.CancelScope(shield=True) as scope:
+            scope.deadline = anyio.current_time() + self.cls.append_timeout
+            try:
+                records = await self.store.append(self.key, new, self.state._version)
+            except StreamVersionConflict:
+                raise
+            except BaseException:
+                self.rebuild = True
+                raise
+        if scope.cancelled_caught:
+            self.rebuild = True
+            raise TimeoutError(
+                f"append to {self.key!r} took over {self.cls.append_timeout}s; "
+                "its events may or may not be stored"
+            )
+        return records
+
+    def _commit(
+        self, events: Sequence[Event], records: list[RecordedEvent], command: Command
+    ) -> Committed:
+        handlers = self.handlers.events
+        try:
+            for event, record in zip(events, records, strict=True):
+                self._evolve(handlers[event.type_name][1], event, record)
+        except Exception as exc:
+            # The events are stored; only the in-memory state is wrong. Rebuild it before the
+            # next message rather than reply an error for a command that did commit.
+            self.rebuild = True
+            _log.error("evolve_failed", exc_info=exc, version=records[-1].version)
+        last = records[-1]
+        recorded = tuple(Recorded(e, r) for e, r in zip(events, records, strict=True))
+        return Committed(self.key, last.version, last.position, recorded, command.command_id)

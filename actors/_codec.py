@@ -1,0 +1,60 @@
+"""Events to stored JSON and back, once each: no pickle, no eval, names not import paths."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from stores import EventDecodeError, NewEvent, RecordedEvent, UnknownEventType
+
+from ._messages import Command, Event
+
+E = TypeVar("E", bound=Event)
+
+
+def encode(event: Event, command: Command) -> NewEvent:
+    """The NewEvent for ``event``, caused by ``command`` (JSON made once, object kept)."""
+    metadata = json.dumps(
+        {
+            "causation_id": command.command_id,
+            "correlation_id": command.correlation_id or command.command_id,
+        },
+        separators=(",", ":"),
+    ).encode()
+    return NewEvent(
+        event.type_name,
+        event.__pydantic_serializer__.to_json(event),
+        metadata=metadata,
+        payload=event,
+    )
+
+
+def decode(record: RecordedEvent, event_type: type[E]) -> E:
+    """The event object of ``record``; reuses the object from an in-process append."""
+    payload = record.payload
+    if type(payload) is event_type:
+        return payload
+    try:
+        return event_type.model_validate_json(record.data)
+    except ValidationError as exc:
+        raise EventDecodeError(
+            f"stored event does not match {event_type.__name__}: {exc}",
+            stream_id=record.stream_id,
+            version=record.version,
+            type=record.type,
+        ) from exc
+
+
+def unknown(record: RecordedEvent, reader: str) -> UnknownEventType:
+    return UnknownEventType(
+        f"{reader} has no @on handler for this stored event type",
+        stream_id=record.stream_id,
+        version=record.version,
+        type=record.type,
+    )
+
+
+def known_types(events: dict[str, tuple[type[Event], Any]]) -> str:
+    return ", ".join(sorted(events)) or "none"

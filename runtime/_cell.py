@@ -1,0 +1,138 @@
+"""One live actor: its mailbox, its task, and the loop that feeds its behavior."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+import structlog
+from anyio.abc import TaskStatus
+
+from ._behavior import ActorContext, Behavior
+from ._envelope import Envelope
+from ._errors import ActorStopped
+from ._logging import chatty, get_logger
+from ._mailbox import Mailbox, MailboxClosed, MailboxEmpty
+
+if TYPE_CHECKING:
+    from ._runtime import Runtime
+
+_log = get_logger("esactors.runtime")
+
+
+class Cell:
+    """The runtime's record of a live actor. Created synchronously on first message, so that
+    concurrent first messages to one key find one cell and one mailbox."""
+
+    __slots__ = ("behavior", "done", "key", "kind", "mailbox", "regkey", "runtime", "scope")
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        regkey: tuple[type, str],
+        kind: str,
+        key: str,
+        behavior: Behavior,
+        capacity: int,
+    ) -> None:
+        self.runtime = runtime
+        self.regkey = regkey
+        self.kind = kind
+        self.key = key
+        self.behavior = behavior
+        self.mailbox: Mailbox[Envelope] = Mailbox(capacity)
+        self.done = anyio.Event()
+        self.scope = anyio.CancelScope()
+
+    async def run(
+        self,
+        *,
+        raise_activation_error: bool = False,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Activate, then handle messages until stopped, passivated or cancelled."""
+        structlog.contextvars.bind_contextvars(actor=self.kind, actor_id=self.key)
+        stop_reason = ActorStopped(f"{self.kind} {self.key!r} stopped")
+        activated = False
+        try:
+            with self.scope:
+                async with anyio.create_task_group() as tg:
+                    ctx = ActorContext(self.runtime, self.kind, self.key, tg)
+                    try:
+                        await self.behavior.started(ctx)
+                    except Exception as exc:
+                        _log.warning("actor_activation_failed", error=repr(exc))
+                        if raise_activation_error:
+                            raise
+                        self._fail_queued(exc)
+                        return
+                    activated = True
+                    if chatty():
+                        _log.debug("actor_activated")
+                    task_status.started()
+                    await self._loop()
+                    tg.cancel_scope.cancel()
+        except Exception as exc:
+            if raise_activation_error and not activated:
+                raise
+            # A crashed helper task must not take the whole runtime down with it.
+            _log.error("actor_crashed", exc_info=exc)
+            stop_reason = ActorStopped(f"{self.kind} {self.key!r} crashed: {exc!r}")
+        finally:
+            self._fail_queued(stop_reason)
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self.behavior.stopped()
+                except Exception as exc:
+                    _log.error("actor_stop_failed", exc_info=exc)
+            self.done.set()
+
+    async def _loop(self) -> None:
+        mailbox = self.mailbox
+        receive = self.behavior.receive
+        idle = self.behavior.idle_timeout
+        while True:
+            try:
+                envelope = mailbox.get_nowait()
+            except MailboxEmpty:
+                try:
+                    if idle is None:
+                        envelope = await mailbox.get()
+                    else:
+                        with anyio.move_on_after(idle) as waited:
+                            envelope = await mailbox.get()
+                        if waited.cancelled_caught:
+                            if len(mailbox) == 0:
+                                # Deregister and close before any await, so the next message
+                                # activates a fresh actor instead of landing here.
+                                self.close()
+                                if chatty():
+                                    _log.debug("actor_passivated", idle_seconds=idle)
+                                return
+                            continue
+                except MailboxClosed:
+                    return
+            except MailboxClosed:
+                return
+            try:
+                await receive(envelope)
+            except Exception as exc:
+                if envelope.wants_reply:
+                    envelope.fail(exc)
+                else:
+                    _log.warning(
+                        "message_failed", message=type(envelope.message).__name__, error=repr(exc)
+                    )
+
+    def close(self) -> None:
+        """Take no more messages: queued ones are still handled, then the actor stops."""
+        self.runtime._forget(self)
+        self.mailbox.close()
+
+    def _fail_queued(self, error: Exception) -> None:
+        self.close()
+        for envelope in self.mailbox.drain():
+            if envelope.wants_reply:
+                envelope.fail(error)
+            else:
+                _log.warning("message_discarded", message=type(envelope.message).__name__)

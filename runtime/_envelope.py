@@ -1,0 +1,57 @@
+"""The envelope a message travels in, and the slot its reply comes back through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+
+class Envelope:
+    """One message in a mailbox: the message, where its reply goes (None for ``tell``), and
+    the position the reader asked to have seen first (``ask(..., after=...)``)."""
+
+    __slots__ = ("_error", "_event", "_state", "_value", "after", "message", "wants_reply")
+
+    _PENDING, _RESOLVED, _FAILED = 0, 1, 2
+
+    def __init__(self, message: Any, wants_reply: bool, after: int | None = None) -> None:
+        self.message = message
+        self.wants_reply = wants_reply
+        self.after = after
+        self._state = Envelope._PENDING
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._event: anyio.Event | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._state != Envelope._PENDING
+
+    def resolve(self, value: Any) -> None:
+        """Answer the sender with ``value`` (ignored for a tell or once answered)."""
+        if self._state == Envelope._PENDING:
+            self._value = value
+            self._state = Envelope._RESOLVED
+            if self._event is not None:
+                self._event.set()
+
+    def fail(self, error: BaseException) -> None:
+        """Answer the sender with ``error`` (ignored for a tell or once answered)."""
+        if self._state == Envelope._PENDING:
+            self._error = error
+            self._state = Envelope._FAILED
+            if self._event is not None:
+                self._event.set()
+
+    async def reply(self) -> Any:
+        """Wait for the answer; return the value or raise the error."""
+        if self._state == Envelope._PENDING:
+            self._event = anyio.Event()
+            await self._event.wait()
+        if self._state == Envelope._FAILED:
+            assert self._error is not None
+            # Drop the reference so the traceback does not keep the envelope alive.
+            error, self._error = self._error, None
+            raise error
+        return self._value

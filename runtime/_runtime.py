@@ -1,0 +1,201 @@
+"""open_runtime and Runtime: the task group every actor lives in, and the registry of live ones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from ._behavior import ActorType
+from ._cell import Cell
+from ._errors import ActorStopped
+from ._logging import get_logger
+from ._ref import ActorRef
+
+_log = get_logger("esactors.runtime")
+
+DEFAULT_MAILBOX_SIZE = 1_000
+DEFAULT_PASSIVATE_AFTER = 300.0
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0
+
+
+class Runtime:
+    """A running set of actors, made by :func:`open_runtime`. Not constructed by users."""
+
+    def __init__(
+        self,
+        task_group: TaskGroup,
+        store: Any,
+        *,
+        mailbox_size: int,
+        passivate_after: float | None,
+        shutdown_timeout: float,
+    ) -> None:
+        if mailbox_size < 1:
+            raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
+        if passivate_after is not None and passivate_after <= 0:
+            raise ValueError(f"passivate_after must be positive or None, got {passivate_after}")
+        self._tg = task_group
+        self._store = store
+        self.mailbox_size = mailbox_size
+        #: Default idle time (seconds) before an on-demand actor is passivated; None: never.
+        self.passivate_after = passivate_after
+        self.shutdown_timeout = shutdown_timeout
+        self._cells: dict[tuple[type, str], Cell] = {}
+        self._closing = False
+
+    @property
+    def store(self) -> Any:
+        """The resource given to ``open_runtime(store=...)`` (None if none was)."""
+        return self._store
+
+    @property
+    def live_actors(self) -> int:
+        """How many actors are live (activated and not passivated or stopped)."""
+        return len(self._cells)
+
+    def is_live(self, actor_type: type, key: str) -> bool:
+        """Whether the actor ``key`` of ``actor_type`` is live now."""
+        return (actor_type, key) in self._cells
+
+    def get(self, actor_type: type[ActorType], key: str) -> ActorRef:
+        """A ref to the actor ``key`` of ``actor_type`` (e.g. an aggregate and its id).
+
+        Cheap: nothing starts until the first message, which activates the actor. There is at
+        most one live actor per type and key, however many first messages race."""
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"actor key must be a non-empty string, got {key!r}")
+        _check_actor_type(actor_type)
+        return ActorRef(self, (actor_type, key), actor_type.actor_kind, activates=True)
+
+    async def spawn(
+        self, actor_type: type[ActorType], *args: Any, name: str | None = None, **kwargs: Any
+    ) -> ActorRef:
+        """Start an actor of ``actor_type`` (e.g. a projection) and return its ref once it runs.
+
+        ``args`` and ``kwargs`` go to the type's constructor. ``name`` (default: the class name,
+        numbered if taken) must not name a live actor of that type. An error while starting is
+        raised here. Cancelling ``spawn`` cancels the start; nothing is left running."""
+        _check_actor_type(actor_type)
+        self._check_open()
+        if name is None:
+            name, n = actor_type.__name__, 1
+            while (actor_type, name) in self._cells:
+                n += 1
+                name = f"{actor_type.__name__}#{n}"
+        elif (actor_type, name) in self._cells:
+            raise ValueError(f"a {actor_type.actor_kind} named {name!r} is already running")
+        regkey = (actor_type, name)
+        behavior = actor_type.create_behavior(self, name, *args, **kwargs)
+        cell = Cell(self, regkey, actor_type.actor_kind, name, behavior, self.mailbox_size)
+        self._cells[regkey] = cell
+        try:
+            await self._tg.start(_run_spawned, cell)
+        except BaseException:
+            self._forget(cell)
+            raise
+        return ActorRef(self, regkey, actor_type.actor_kind, activates=False)
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise ActorStopped("the runtime is shutting down")
+
+    def _live(self, regkey: tuple[type, str]) -> Cell | None:
+        return self._cells.get(regkey)
+
+    def _cell_for(self, regkey: tuple[type, str], activate: bool) -> Cell:
+        cell = self._cells.get(regkey)
+        if cell is not None:
+            return cell
+        self._check_open()
+        actor_type, key = regkey
+        if not activate:
+            raise ActorStopped(f"{actor_type.__name__} {key!r} is stopped")
+        behavior = actor_type.create_behavior(self, key)  # type: ignore[attr-defined]
+        cell = Cell(self, regkey, actor_type.actor_kind, key, behavior, self.mailbox_size)  # type: ignore[attr-defined]
+        self._cells[regkey] = cell
+        self._tg.start_soon(cell.run, name=f"esactors:{cell.kind}:{key}")
+        return cell
+
+    def _forget(self, cell: Cell) -> None:
+        if self._cells.get(cell.regkey) is cell:
+            del self._cells[cell.regkey]
+
+    async def _shutdown(self) -> None:
+        self._closing = True
+        cells = list(self._cells.values())
+        for cell in cells:
+            cell.close()
+        with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(self.shutdown_timeout) as waited:
+                for cell in cells:
+                    await cell.done.wait()
+            if waited.cancelled_caught:
+                _log.warning("shutdown_timed_out", seconds=self.shutdown_timeout)
+                for cell in cells:
+                    cell.scope.cancel()
+                for cell in cells:
+                    await cell.done.wait()
+
+
+async def _run_spawned(cell: Cell, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+    await cell.run(raise_activation_error=True, task_status=task_status)
+
+
+def _check_actor_type(actor_type: type) -> None:
+    if not (
+        isinstance(actor_type, type)
+        and callable(getattr(actor_type, "create_behavior", None))
+        and isinstance(getattr(actor_type, "actor_kind", None), str)
+    ):
+        raise TypeError(
+            f"{actor_type!r} cannot be run as an actor: "
+            "pass an Aggregate or Projection subclass (or a class with create_behavior)"
+        )
+
+
+@asynccontextmanager
+async def open_runtime(
+    store: Any = None,
+    *,
+    mailbox_size: int = DEFAULT_MAILBOX_SIZE,
+    passivate_after: float | None = DEFAULT_PASSIVATE_AFTER,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+) -> AsyncIterator[Runtime]:
+    """Open a runtime: one task group that every actor it starts lives in.
+
+    ``store`` (an event store, for aggregates and projections) is opened on entry if it is an
+    async context manager, and closed on exit after every actor has stopped. ``mailbox_size``
+    bounds each actor's mailbox; ``passivate_after`` is the default idle time in seconds before an
+    on-demand actor is passivated (None: never).
+
+    On exit, actors take no new messages, handle what is already in their mailboxes, and stop;
+    after ``shutdown_timeout`` seconds the rest are cancelled (a commit in progress still finishes)
+    and their queued asks fail with ``ActorStopped``. Cancelling the enclosing scope stops the
+    actors the same way.
+    """
+    error: Exception | None = None
+    async with AsyncExitStack() as stack:
+        if store is not None and hasattr(store, "__aenter__"):
+            await stack.enter_async_context(store)
+        async with anyio.create_task_group() as tg:
+            runtime = Runtime(
+                tg,
+                store,
+                mailbox_size=mailbox_size,
+                passivate_after=passivate_after,
+                shutdown_timeout=shutdown_timeout,
+            )
+            try:
+                yield runtime
+            except Exception as exc:
+                # Re-raised below, outside the task group, so the caller gets its own error
+                # rather than an ExceptionGroup around it.
+                error = exc
+            finally:
+                await runtime._shutdown()
+    if error is not None:
+        raise error

@@ -1,0 +1,118 @@
+"""What every store shares: open/close as a context manager, input checks, and ``follow``
+built on ``read_all`` plus a wake-up on each local commit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Collection, Sequence
+from types import TracebackType
+from typing import Self
+
+import anyio
+
+from ._errors import InvalidEvent, StoreClosed
+from ._records import NewEvent, RecordedEvent
+
+MAX_STREAM_ID_LENGTH = 200
+MAX_TYPE_LENGTH = 200
+_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*")
+
+
+def check_append(stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> None:
+    """Refuse bad input to ``append`` with an error that names the thing at fault."""
+    if not isinstance(stream_id, str) or not stream_id:
+        raise InvalidEvent(f"stream id must be a non-empty string, got {stream_id!r}")
+    if len(stream_id) > MAX_STREAM_ID_LENGTH:
+        raise InvalidEvent(
+            f"stream id {stream_id[:40]!r}... is {len(stream_id)} characters, "
+            f"the limit is {MAX_STREAM_ID_LENGTH}"
+        )
+    if not stream_id.isprintable():
+        raise InvalidEvent(f"stream id {stream_id!r} has non-printable characters")
+    if expected_version is not None and (
+        not isinstance(expected_version, int) or expected_version < 0
+    ):
+        raise InvalidEvent(
+            f"expected_version for stream {stream_id!r} must be None or an int >= 0, "
+            f"got {expected_version!r}"
+        )
+    if not events:
+        raise InvalidEvent(f"append to stream {stream_id!r} needs at least one event")
+    for event in events:
+        if not isinstance(event, NewEvent):
+            raise InvalidEvent(f"append to stream {stream_id!r} takes NewEvent, got {event!r}")
+        if len(event.type) > MAX_TYPE_LENGTH or not _TYPE_NAME.fullmatch(event.type):
+            raise InvalidEvent(
+                f"event type name {event.type!r} (stream {stream_id!r}) must start with a letter "
+                f"or _ and use only letters, digits and _ . : - (at most {MAX_TYPE_LENGTH})"
+            )
+
+
+class StoreBase:
+    """Context-manager plumbing, change notification and ``follow`` for the stores here."""
+
+    #: Idle followers re-read the log this often even without a local commit (seconds; None:
+    #: only local commits wake them). Stores another process can write to set it.
+    poll_interval: float | None = None
+
+    def __init__(self) -> None:
+        self._changed = anyio.Event()
+        self._closed = False
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Open the store (idempotent)."""
+        self._closed = False
+
+    async def aclose(self) -> None:
+        """Close the store; followers end with ``StoreClosed``."""
+        self._closed = True
+        self._notify()
+
+    async def read_all(
+        self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        raise NotImplementedError
+
+    def _notify(self) -> None:
+        """Wake every follower: something was committed (or the store closed)."""
+        changed, self._changed = self._changed, anyio.Event()
+        changed.set()
+
+    async def follow(
+        self, *, after: int = 0, types: Collection[str] | None = None, batch_size: int = 1000
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """Batches of the global log after ``after``: what is stored, then each new commit.
+
+        Positions are gapless, so reading from the last position seen can never skip an event,
+        however far behind the follower falls. Cancelling the iteration just stops it."""
+        wanted = frozenset(types) if types is not None else None
+        position = after
+        while True:
+            if self._closed:
+                raise StoreClosed("the store was closed")
+            changed = self._changed
+            batch = await self.read_all(after=position, limit=batch_size)
+            if batch:
+                position = batch[-1].position
+                if wanted is not None:
+                    batch = [e for e in batch if e.type in wanted]
+                if batch:
+                    yield batch
+                continue
+            if self.poll_interval is None:
+                await changed.wait()
+            else:
+                with anyio.move_on_after(self.poll_interval):
+                    await changed.wait()

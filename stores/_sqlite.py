@@ -1,0 +1,385 @@
+"""SQLiteEventStore: one embedded file, WAL, group commit, gapless global positions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+import anyio
+
+from runtime._logging import chatty, get_logger
+
+from ._base import StoreBase, check_append
+from ._errors import StoreClosed, StoreError, StreamVersionConflict
+from ._records import NewEvent, RecordedEvent
+
+_log = get_logger("esactors.stores.sqlite")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position    INTEGER PRIMARY KEY,
+    stream_id   TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    event_id    TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    data        BLOB    NOT NULL,
+    metadata    BLOB    NOT NULL,
+    recorded_at REAL    NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+"""
+_COLUMNS = "stream_id, version, position, event_id, type, data, metadata, recorded_at"
+_INSERT = (
+    "INSERT INTO events (stream_id, version, position, event_id, type, data, metadata, "
+    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# SQLite's default limit on host parameters is 999 in old builds; stay under it.
+_MAX_PARAMS = 900
+# How many recently committed events stay in memory for live followers (no read round trip).
+_RECENT = 20_000
+
+
+class _Append:
+    """One caller's append waiting in the group-commit queue."""
+
+    __slots__ = (
+        "abandoned",
+        "error",
+        "events",
+        "expected",
+        "lead",
+        "recorded",
+        "stream_id",
+        "wake",
+    )
+
+    def __init__(self, stream_id: str, events: Sequence[NewEvent], expected: int | None) -> None:
+        self.stream_id = stream_id
+        self.events = events
+        self.expected = expected
+        self.recorded: list[RecordedEvent] | None = None
+        self.error: BaseException | None = None
+        self.wake = anyio.Event()
+        self.lead = False
+        self.abandoned = False
+
+
+class SQLiteEventStore(StoreBase):
+    """An event store in one SQLite file (created on first use), in WAL mode.
+
+    Appends from all callers are group-committed: whoever appends while no commit is running
+    becomes the writer, takes every append queued at that moment, checks each expected version
+    and commits them in one transaction, then hands the writer role to the next waiting caller.
+    Each caller is answered only after the transaction holding its events committed.
+
+    ``durability="full"`` (default) fsyncs every commit (``synchronous=FULL``); ``"normal"``
+    may lose the last commits on power loss, never on a process crash. ``poll_interval`` is how
+    often idle followers look for events appended by other processes.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: Literal["full", "normal"] = "full",
+        poll_interval: float = 0.2,
+        busy_timeout: float = 10.0,
+    ) -> None:
+        super().__init__()
+        if durability not in ("full", "normal"):
+            raise ValueError(f"durability must be 'full' or 'normal', got {durability!r}")
+        self.path = Path(path)
+        self.durability = durability
+        self.poll_interval = poll_interval
+        self._busy_ms = int(busy_timeout * 1000)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._queue: list[_Append] = []
+        self._writing = False
+        self._recent: deque[RecordedEvent] = deque(maxlen=_RECENT)
+        self._open_lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLiteEventStore({str(self.path)!r})"
+
+    async def open(self) -> None:
+        """Open (creating the file and schema if missing). Raises ``StoreError`` naming the path
+        if it cannot be opened or written."""
+        async with self._open_lock:
+            if self._writer is not None:
+                return
+            try:
+                if not self.path.exists():
+                    # Created owner-only before SQLite opens it: events may be personal data.
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                writer = await self._connect()
+                try:
+                    await writer.execute("PRAGMA journal_mode=WAL")
+                    sync = "FULL" if self.durability == "full" else "NORMAL"
+                    await writer.execute(f"PRAGMA synchronous={sync}")
+                    await writer.executescript(_SCHEMA)
+                    reader = await self._connect()
+                except BaseException:
+                    await writer.close()
+                    raise
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"cannot open event store at {str(self.path)!r}: {exc}") from exc
+            self._writer, self._reader = writer, reader
+            self._closed = False
+            if chatty():
+                _log.debug("store_opened", path=str(self.path))
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        await conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        return conn
+
+    async def aclose(self) -> None:
+        """Close both connections (after any commit in progress); followers end."""
+        writer, reader = self._writer, self._reader
+        self._writer = self._reader = None
+        await super().aclose()
+        with anyio.CancelScope(shield=True):
+            for conn in (writer, reader):
+                if conn is not None:
+                    await conn.close()
+
+    async def _connection(self, which: str) -> aiosqlite.Connection:
+        if self._closed:
+            raise StoreClosed(f"{self!r} is closed")
+        if self._writer is None:
+            await self.open()
+        conn = self._writer if which == "writer" else self._reader
+        assert conn is not None
+        return conn
+
+    # -- appends: group commit -------------------------------------------------------------
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
+    ) -> list[RecordedEvent]:
+        check_append(stream_id, events, expected_version)
+        await self._connection("writer")
+        request = _Append(stream_id, events, expected_version)
+        self._queue.append(request)
+        if self._writing:
+            try:
+                await request.wake.wait()
+            except BaseException:
+                request.abandoned = True
+                if request.lead:
+                    await self._lead()
+                raise
+            if request.lead:
+                await self._lead()
+        else:
+            self._writing = True
+            await self._lead()
+        if request.error is not None:
+            raise request.error
+        assert request.recorded is not None
+        return request.recorded
+
+    async def _lead(self) -> None:
+        """Commit what is queued, then hand the writer role to a caller still waiting."""
+        with anyio.CancelScope(shield=True):
+            try:
+                while self._queue:
+                    batch, self._queue = self._queue, []
+                    await self._commit(batch)
+                    for request in batch:
+                        request.wake.set()
+                    successor = next((r for r in self._queue if not r.abandoned), None)
+                    if successor is not None:
+                        successor.lead = True
+                        successor.wake.set()
+                        return
+            except BaseException:
+                self._writing = False
+                raise
+            self._writing = False
+
+    async def _commit(self, batch: list[_Append]) -> None:
+        writer = self._writer
+        if writer is None:
+            closed = StoreClosed(f"{self!r} was closed")
+            for request in batch:
+                request.error = closed
+            return
+        try:
+            await writer.execute("BEGIN IMMEDIATE")
+            try:
+                versions, head = await self._versions_and_head(writer, batch)
+                rows: list[tuple[Any, ...]] = []
+                accepted: list[_Append] = []
+                now = time.time()
+                for request in batch:
+                    current = versions.get(request.stream_id, 0)
+                    if request.expected is not None and request.expected != current:
+                        request.error = StreamVersionConflict(
+                            request.stream_id, request.expected, current
+                        )
+                        continue
+                    recorded = []
+                    for event in request.events:
+                        current += 1
+                        head += 1
+                        recorded.append(
+                            RecordedEvent(
+                                request.stream_id,
+                                current,
+                                head,
+                                event.event_id,
+                                event.type,
+                                event.data,
+                                event.metadata,
+                                now,
+                                event.payload,
+                            )
+                        )
+                        rows.append(
+                            (
+                                request.stream_id,
+                                current,
+                                head,
+                                event.event_id,
+                                event.type,
+                                event.data,
+                                event.metadata,
+                                now,
+                            )
+                        )
+                    versions[request.stream_id] = current
+                    request.recorded = recorded
+                    accepted.append(request)
+                if rows:
+                    await writer.executemany(_INSERT, rows)
+                await writer.execute("COMMIT")
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await writer.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            error = StoreError(f"append to {self!r} failed: {exc}")
+            error.__cause__ = exc
+            for request in batch:
+                request.recorded = None
+                request.error = error
+            _log.warning("append_failed", path=str(self.path), error=str(exc), appends=len(batch))
+            return
+        if rows:
+            self._remember(accepted)
+            self._notify()
+            if chatty():
+                _log.debug("events_appended", events=len(rows), appends=len(accepted))
+
+    async def _versions_and_head(
+        self, writer: aiosqlite.Connection, batch: list[_Append]
+    ) -> tuple[dict[str, int], int]:
+        streams = list({r.stream_id for r in batch})
+        versions: dict[str, int] = {}
+        head = 0
+        for start in range(0, len(streams), _MAX_PARAMS):
+            chunk = streams[start : start + _MAX_PARAMS]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT stream_id, MAX(version) FROM events WHERE stream_id IN ({marks}) "
+                "GROUP BY stream_id"
+            )
+            if start == 0:
+                sql += " UNION ALL SELECT NULL, COALESCE(MAX(position), 0) FROM events"
+            for stream_id, version in await writer.execute_fetchall(sql, chunk):
+                if stream_id is None:
+                    head = version
+                else:
+                    versions[stream_id] = version
+        return versions, head
+
+    def _remember(self, accepted: list[_Append]) -> None:
+        recent = self._recent
+        for request in accepted:
+            assert request.recorded is not None
+            first = request.recorded[0].position
+            if recent and recent[-1].position + 1 != first:
+                # Another process committed in between: keep only a contiguous run.
+                recent.clear()
+            recent.extend(request.recorded)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def read_stream(self, stream_id: str, *, from_version: int = 1) -> list[RecordedEvent]:
+        reader = await self._connection("reader")
+        rows = await self._fetch(
+            reader,
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version",
+            (stream_id, from_version),
+        )
+        return [RecordedEvent(*row) for row in rows]
+
+    async def read_all(
+        self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        recent = self._recent
+        if recent and recent[0].position <= after + 1 <= recent[-1].position:
+            # The live path: just committed here, still in memory, no round trip.
+            start = after + 1 - recent[0].position
+            if types is None:
+                return [recent[i] for i in range(start, min(start + limit, len(recent)))]
+            wanted = frozenset(types)
+            found = []
+            for i in range(start, len(recent)):
+                if recent[i].type in wanted:
+                    found.append(recent[i])
+                    if len(found) >= limit:
+                        break
+            if len(found) >= limit:
+                return found
+            after = recent[-1].position
+            limit -= len(found)
+            return found + await self._read_all_stored(after, types, limit)
+        return await self._read_all_stored(after, types, limit)
+
+    async def _read_all_stored(
+        self, after: int, types: Collection[str] | None, limit: int
+    ) -> list[RecordedEvent]:
+        reader = await self._connection("reader")
+        if types is None:
+            rows = await self._fetch(
+                reader,
+                f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+        else:
+            names = list(types)
+            if not names:
+                return []
+            marks = ",".join("?" * len(names))
+            rows = await self._fetch(
+                reader,
+                f"SELECT {_COLUMNS} FROM events WHERE position > ? AND type IN ({marks}) "
+                "ORDER BY position LIMIT ?",
+                (after, *names, limit),
+            )
+        return [RecordedEvent(*row) for row in rows]
+
+    async def last_position(self) -> int:
+        reader = await self._connection("reader")
+        rows = await self._fetch(reader, "SELECT COALESCE(MAX(position), 0) FROM events", ())
+        return int(rows[0][0])
+
+    async def _fetch(
+        self, conn: aiosqlite.Connection, sql: str, params: Sequence[Any]
+    ) -> list[Any]:
+        try:
+            return list(await conn.execute_fetchall(sql, params))
+        except sqlite3.Error as exc:
+            raise StoreError(f"read from {self!r} failed: {exc}") from exc
+        except ValueError as exc:  # aiosqlite: "no active connection" after close
+            raise StoreClosed(f"{self!r} is closed") from exc
