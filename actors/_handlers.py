@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +26,12 @@ def on(*message_types: type) -> Callable[[F], F]:
             raise TypeError(f"@on() takes Command, Event or Query subclasses, got {t!r}")
 
     def mark(fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+            # Handlers run between two events or commands with nothing else interleaved; an
+            # await inside one would let a query see a half-applied event.
+            raise TypeError(
+                f"@on handler {fn.__qualname__} must be a plain function, not async def"
+            )
         setattr(fn, _MARK, (*getattr(fn, _MARK, ()), *message_types))
         return fn
 

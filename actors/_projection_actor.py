@@ -38,6 +38,7 @@ class ProjectionActor:
         self.position = type(model).start_after
         self._waiting: list[tuple[int, int, Envelope]] = []
         self._order = count()
+        self._failure: ProjectionFailed | None = None
 
     async def started(self, ctx: ActorContext) -> None:
         ctx.task_group.start_soon(self._follow, name=f"esactors:follow:{self.key}")
@@ -68,12 +69,13 @@ class ProjectionActor:
                 stream_id=record.stream_id,
                 version=record.version,
                 type=record.type,
-                exc_info=exc,
+                error=repr(exc),
             )
-            raise ProjectionFailed(
-                f"projection {self.key!r} stopped at position {record.position} "
+            self._failure = ProjectionFailed(
+                f"its handler failed on position {record.position} "
                 f"({record.type} of {record.stream_id!r} v{record.version}): {exc!r}"
-            ) from exc
+            )
+            raise self._failure from exc
 
     def _release(self) -> None:
         waiting = self._waiting
@@ -104,9 +106,8 @@ class ProjectionActor:
         self._answer(envelope)
 
     async def stopped(self) -> None:
-        error = ActorStopped(
-            f"projection {self.key!r} stopped at position {self.position} before reaching it"
-        )
+        reason = f": {self._failure}" if self._failure is not None else ""
+        error = ActorStopped(f"projection {self.key!r} stopped at position {self.position}{reason}")
         for _, _, envelope in self._waiting:
             envelope.fail(error)
         self._waiting.clear()
