@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING
 
 import anyio
@@ -24,7 +25,17 @@ class Cell:
     """The runtime's record of a live actor. Created synchronously on first message, so that
     concurrent first messages to one key find one cell and one mailbox."""
 
-    __slots__ = ("behavior", "done", "key", "kind", "mailbox", "regkey", "runtime", "scope")
+    __slots__ = (
+        "behavior",
+        "done",
+        "idle_since",
+        "key",
+        "kind",
+        "mailbox",
+        "regkey",
+        "runtime",
+        "scope",
+    )
 
     def __init__(
         self,
@@ -43,6 +54,8 @@ class Cell:
         self.mailbox: Mailbox[Envelope] = Mailbox(capacity)
         self.done = anyio.Event()
         self.scope = anyio.CancelScope()
+        #: monotonic() time since when the actor has been waiting for a message, or None.
+        self.idle_since: float | None = None
 
     async def run(
         self,
@@ -90,28 +103,19 @@ class Cell:
     async def _loop(self) -> None:
         mailbox = self.mailbox
         receive = self.behavior.receive
-        idle = self.behavior.idle_timeout
         while True:
             try:
                 envelope = mailbox.get_nowait()
             except MailboxEmpty:
+                # Idle: the runtime's sweeper passivates actors idle for too long. One sweeper
+                # instead of a timer per wait keeps the wait free of allocations.
+                self.idle_since = monotonic()
                 try:
-                    if idle is None:
-                        envelope = await mailbox.get()
-                    else:
-                        with anyio.move_on_after(idle) as waited:
-                            envelope = await mailbox.get()
-                        if waited.cancelled_caught:
-                            if len(mailbox) == 0:
-                                # Deregister and close before any await, so the next message
-                                # activates a fresh actor instead of landing here.
-                                self.close()
-                                if chatty():
-                                    _log.debug("actor_passivated", idle_seconds=idle)
-                                return
-                            continue
+                    envelope = await mailbox.get()
                 except MailboxClosed:
                     return
+                finally:
+                    self.idle_since = None
             except MailboxClosed:
                 return
             try:
@@ -123,6 +127,19 @@ class Cell:
                     _log.warning(
                         "message_failed", message=type(envelope.message).__name__, error=repr(exc)
                     )
+
+    def passivate_if_idle(self, now: float) -> bool:
+        """Stop the actor if it has waited for a message longer than its idle timeout."""
+        idle = self.behavior.idle_timeout
+        since = self.idle_since
+        if idle is None or since is None or now - since < idle or len(self.mailbox):
+            return False
+        # Deregister and close before any await, so the next message activates a fresh actor
+        # instead of landing here.
+        self.close()
+        if chatty():
+            _log.debug("actor_passivated", actor=self.kind, actor_id=self.key, idle_seconds=idle)
+        return True
 
     def close(self) -> None:
         """Take no more messages: queued ones are still handled, then the actor stops."""

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
-
-import anyio
 
 
 class Envelope:
     """One message in a mailbox: the message, where its reply goes (None for ``tell``), and
     the position the reader asked to have seen first (``ask(..., after=...)``)."""
 
-    __slots__ = ("_error", "_event", "_state", "_value", "after", "message", "wants_reply")
+    __slots__ = ("_error", "_state", "_value", "_waiter", "after", "message", "wants_reply")
 
     _PENDING, _RESOLVED, _FAILED = 0, 1, 2
 
@@ -22,7 +21,7 @@ class Envelope:
         self._state = Envelope._PENDING
         self._value: Any = None
         self._error: BaseException | None = None
-        self._event: anyio.Event | None = None
+        self._waiter: asyncio.Future[None] | None = None
 
     @property
     def done(self) -> bool:
@@ -33,22 +32,26 @@ class Envelope:
         if self._state == Envelope._PENDING:
             self._value = value
             self._state = Envelope._RESOLVED
-            if self._event is not None:
-                self._event.set()
+            self._wake()
 
     def fail(self, error: BaseException) -> None:
         """Answer the sender with ``error`` (ignored for a tell or once answered)."""
         if self._state == Envelope._PENDING:
             self._error = error
             self._state = Envelope._FAILED
-            if self._event is not None:
-                self._event.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def reply(self) -> Any:
         """Wait for the answer; return the value or raise the error."""
         if self._state == Envelope._PENDING:
-            self._event = anyio.Event()
-            await self._event.wait()
+            # A bare future: the cheapest wait on asyncio, and anyio's cancel scopes cancel it.
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
         if self._state == Envelope._FAILED:
             assert self._error is not None
             # Drop the reference so the traceback does not keep the envelope alive.

@@ -2,15 +2,16 @@
 
 Hand-written rather than an anyio memory stream because it sits on the hot path of every message:
 when there is room (to put) or a message (to get) it does no allocation and no context switch;
-only a sender that must wait for room, or a receiver that must wait for a message, creates an event.
+only a sender that must wait for room, or a receiver that must wait for a message, creates a
+future. esactors runs on anyio's asyncio backend (aiosqlite is asyncio-only), so waiting on a
+bare asyncio future is both the cheapest wait and fully cancellable by anyio's cancel scopes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import Generic, TypeVar
-
-import anyio
 
 T = TypeVar("T")
 
@@ -23,6 +24,11 @@ class MailboxEmpty(Exception):
     """Internal: ``get_nowait`` found nothing."""
 
 
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 class Mailbox(Generic[T]):
     __slots__ = ("_capacity", "_closed", "_items", "_receiver", "_senders")
 
@@ -32,12 +38,16 @@ class Mailbox(Generic[T]):
         self._capacity = capacity
         self._items: deque[T] = deque()
         self._closed = False
-        self._receiver: anyio.Event | None = None
-        self._senders: deque[anyio.Event] = deque()
+        self._receiver: asyncio.Future[None] | None = None
+        self._senders: deque[asyncio.Future[None]] = deque()
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
 
     def __len__(self) -> int:
         return len(self._items)
@@ -50,7 +60,7 @@ class Mailbox(Generic[T]):
             return False
         self._items.append(item)
         if self._receiver is not None:
-            self._receiver.set()
+            _wake(self._receiver)
             self._receiver = None
         return True
 
@@ -58,27 +68,28 @@ class Mailbox(Generic[T]):
         """Append ``item``, waiting for room; senders that wait are served in arrival order."""
         if self.put_nowait(item):
             return
-        waiter = anyio.Event()
+        waiter = asyncio.get_running_loop().create_future()
         self._senders.append(waiter)
         try:
             while True:
-                await waiter.wait()
+                await waiter
                 if self._closed:
                     raise MailboxClosed
                 if len(self._items) < self._capacity:
                     break
-                waiter = anyio.Event()
+                # Someone took the slot first (put_nowait): wait again at the head of the line.
+                waiter = asyncio.get_running_loop().create_future()
                 self._senders.appendleft(waiter)
         except BaseException:
             if waiter in self._senders:
                 self._senders.remove(waiter)
-            elif waiter.is_set():
+            elif waiter.done() and not waiter.cancelled():
                 # We were woken for a free slot but will not use it: pass it on.
                 self._wake_sender()
             raise
         self._items.append(item)
         if self._receiver is not None:
-            self._receiver.set()
+            _wake(self._receiver)
             self._receiver = None
         # Room may remain for the next waiting sender.
         if len(self._items) < self._capacity:
@@ -102,21 +113,26 @@ class Mailbox(Generic[T]):
                 return self.get_nowait()
             except MailboxEmpty:
                 pass
-            self._receiver = event = anyio.Event()
+            self._receiver = waiter = asyncio.get_running_loop().create_future()
             try:
-                await event.wait()
+                await waiter
             finally:
-                if self._receiver is event:
+                if self._receiver is waiter:
                     self._receiver = None
+
+    @property
+    def receiver_waiting(self) -> bool:
+        """Whether the receiver is blocked in ``get`` (the actor is idle)."""
+        return self._receiver is not None
 
     def close(self) -> None:
         """Refuse new messages; queued ones can still be taken. Wakes every waiter."""
         self._closed = True
         if self._receiver is not None:
-            self._receiver.set()
+            _wake(self._receiver)
             self._receiver = None
         while self._senders:
-            self._senders.popleft().set()
+            _wake(self._senders.popleft())
 
     def drain(self) -> list[T]:
         """Remove and return every queued message."""
@@ -125,5 +141,8 @@ class Mailbox(Generic[T]):
         return items
 
     def _wake_sender(self) -> None:
-        if self._senders:
-            self._senders.popleft().set()
+        while self._senders:
+            waiter = self._senders.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from time import monotonic
 from typing import Any
 
 import anyio
@@ -46,6 +47,8 @@ class Runtime:
         self.shutdown_timeout = shutdown_timeout
         self._cells: dict[tuple[type, str], Cell] = {}
         self._closing = False
+        self._sweep_every: float | None = None
+        self._sweeper = anyio.CancelScope()
 
     @property
     def store(self) -> Any:
@@ -118,7 +121,28 @@ class Runtime:
         cell = Cell(self, regkey, actor_type.actor_kind, key, behavior, self.mailbox_size)  # type: ignore[attr-defined]
         self._cells[regkey] = cell
         self._tg.start_soon(cell.run, name=f"esactors:{cell.kind}:{key}")
+        if behavior.idle_timeout is not None:
+            self._schedule_sweeps(behavior.idle_timeout)
         return cell
+
+    def _schedule_sweeps(self, idle_timeout: float) -> None:
+        # Sweep four times per shortest idle timeout: an actor is passivated between 1 and 1.25
+        # times its idle timeout after its last message.
+        every = max(idle_timeout / 4, 0.005)
+        if self._sweep_every is None:
+            self._sweep_every = every
+            self._tg.start_soon(self._sweep, name="esactors:passivation")
+        elif every < self._sweep_every:
+            self._sweep_every = every
+
+    async def _sweep(self) -> None:
+        with self._sweeper:
+            while True:
+                assert self._sweep_every is not None
+                await anyio.sleep(self._sweep_every)
+                now = monotonic()
+                for cell in list(self._cells.values()):
+                    cell.passivate_if_idle(now)
 
     def _forget(self, cell: Cell) -> None:
         if self._cells.get(cell.regkey) is cell:
@@ -126,6 +150,7 @@ class Runtime:
 
     async def _shutdown(self) -> None:
         self._closing = True
+        self._sweeper.cancel()
         cells = list(self._cells.values())
         for cell in cells:
             cell.close()

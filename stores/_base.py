@@ -56,7 +56,8 @@ class StoreBase:
     poll_interval: float | None = None
 
     def __init__(self) -> None:
-        self._changed = anyio.Event()
+        # Made only when a follower waits, so a commit nobody waits for allocates nothing.
+        self._changed: anyio.Event | None = None
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -87,8 +88,9 @@ class StoreBase:
 
     def _notify(self) -> None:
         """Wake every follower: something was committed (or the store closed)."""
-        changed, self._changed = self._changed, anyio.Event()
-        changed.set()
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
 
     async def follow(
         self, *, after: int = 0, types: Collection[str] | None = None, batch_size: int = 1000
@@ -103,6 +105,8 @@ class StoreBase:
             if self._closed:
                 raise StoreClosed("the store was closed")
             changed = self._changed
+            if changed is None:
+                changed = self._changed = anyio.Event()
             batch = await self.read_all(after=position, limit=batch_size)
             if batch:
                 position = batch[-1].position
