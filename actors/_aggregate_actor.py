@@ -13,6 +13,7 @@ from stores import RecordedEvent, StreamVersionConflict
 
 from ._aggregate import Aggregate
 from ._codec import decode, encode, unknown
+from ._errors import Rejected
 from ._messages import Command, Event
 from ._recorded import Committed, Recorded
 from ._support import store_of
@@ -79,7 +80,21 @@ class AggregateActor:
         if not isinstance(message, Command):
             envelope.resolve(handler(self.state, message))
             return
-        envelope.resolve(await self._execute(handler, message))
+        try:
+            committed = await self._execute(handler, message)
+        except Rejected as exc:
+            if chatty():
+                _log.info("command_rejected", command=type(message).__name__, reason=str(exc))
+            raise
+        if chatty() and committed.events:
+            _log.debug(
+                "events_appended",
+                command=type(message).__name__,
+                events=len(committed.events),
+                version=committed.version,
+                position=committed.position,
+            )
+        envelope.resolve(committed)
 
     async def _execute(self, handler: Any, command: Command) -> Committed:
         attempt = 0

@@ -278,7 +278,7 @@ class SQLiteEventStore(StoreBase):
             self._remember(accepted)
             self._notify()
             if chatty():
-                _log.debug("events_appended", events=len(rows), appends=len(accepted))
+                _log.debug("batch_committed", events=len(rows), appends=len(accepted))
 
     async def _versions_and_head(
         self, writer: aiosqlite.Connection, batch: list[_Append]
