@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
@@ -54,10 +55,11 @@ class _Append:
         "error",
         "events",
         "expected",
+        "finished",
         "lead",
         "recorded",
         "stream_id",
-        "wake",
+        "waiter",
     )
 
     def __init__(self, stream_id: str, events: Sequence[NewEvent], expected: int | None) -> None:
@@ -66,9 +68,21 @@ class _Append:
         self.expected = expected
         self.recorded: list[RecordedEvent] | None = None
         self.error: BaseException | None = None
-        self.wake = anyio.Event()
-        self.lead = False
-        self.abandoned = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.finished = False  # committed or failed: recorded/error is the answer
+        self.lead = False  # handed the writer role
+        self.abandoned = False  # the caller was cancelled: it will not take the writer role
+
+    async def wait(self) -> None:
+        """Wait until finished or handed the writer role."""
+        while not (self.finished or self.lead):
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 class SQLiteEventStore(StoreBase):
@@ -171,7 +185,7 @@ class SQLiteEventStore(StoreBase):
         self._queue.append(request)
         if self._writing:
             try:
-                await request.wake.wait()
+                await request.wait()
             except BaseException:
                 request.abandoned = True
                 if request.lead:
@@ -195,11 +209,12 @@ class SQLiteEventStore(StoreBase):
                     batch, self._queue = self._queue, []
                     await self._commit(batch)
                     for request in batch:
-                        request.wake.set()
+                        request.finished = True
+                        request.wake()
                     successor = next((r for r in self._queue if not r.abandoned), None)
                     if successor is not None:
                         successor.lead = True
-                        successor.wake.set()
+                        successor.wake()
                         return
             except BaseException:
                 self._writing = False
