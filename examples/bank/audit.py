@@ -47,12 +47,12 @@ async def recompute(store: EventStore, *, until: int, page: int = 1000) -> Ledge
     transfers: dict[str, int] = {}
     balances = ledger.balances
     while ledger.position < until:
-        batch = await store.read_all(after=ledger.position, limit=page)
+        batch = await store.read_all(
+            after=ledger.position, limit=min(page, until - ledger.position)
+        )
         if not batch:
-            break
+            break  # fewer events than ``until``: compare() reports it
         for record in batch:
-            if record.position > until:
-                break
             ledger.position = record.position
             if record.type == AccountOpened.type_name:
                 balances.setdefault(record.stream_id, 0)
@@ -80,10 +80,14 @@ async def recompute(store: EventStore, *, until: int, page: int = 1000) -> Ledge
     return ledger
 
 
-def compare(ledger: Ledger, balances: dict[str, int], totals: Totals) -> list[str]:
+def compare(ledger: Ledger, position: int, balances: dict[str, int], totals: Totals) -> list[str]:
     """What disagrees between the ``ledger`` and the read model's ``balances`` and ``totals``
-    (both read at the ledger's position); empty when all agree."""
+    (both read at ``position``); empty when all agree."""
     problems: list[str] = []
+    if ledger.position != position:
+        problems.append(
+            f"the read model is at position {position}, the store ends at {ledger.position}"
+        )
     differ = sorted(
         account
         for account in balances.keys() | ledger.balances.keys()
@@ -95,7 +99,9 @@ def compare(ledger: Ledger, balances: dict[str, int], totals: Totals) -> list[st
             for a in differ[:SHOWN]
         )
         more = f" and {len(differ) - SHOWN} more" if len(differ) > SHOWN else ""
-        problems.append(f"{len(differ)} balances differ from the events ({shown}{more})")
+        problems.append(
+            f"balances differ from the events for {len(differ)} accounts ({shown}{more})"
+        )
     if totals.money != ledger.money:
         problems.append(
             f"total money {totals.money} != deposits {ledger.deposited} - withdrawals "
@@ -107,13 +113,11 @@ def compare(ledger: Ledger, balances: dict[str, int], totals: Totals) -> list[st
             f"the events {ledger.deposited} and {ledger.withdrawn}"
         )
     if ledger.overdrafts:
-        problems.append(
-            f"{len(ledger.overdrafts)} overdrafts, first {ledger.overdrafts[0]}"
-        )
+        problems.append(f"overdrafts: {len(ledger.overdrafts)}, first {ledger.overdrafts[0]}")
     if ledger.unbalanced_transfers:
         first, net = next(iter(ledger.unbalanced_transfers.items()))
         problems.append(
-            f"{len(ledger.unbalanced_transfers)} transfers created or destroyed money, "
+            f"transfers that created or destroyed money: {len(ledger.unbalanced_transfers)}, "
             f"first {first} ({net:+})"
         )
     return problems

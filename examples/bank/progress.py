@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
-
-import anyio
 
 WIDTH = 30
 #: Seconds between redraws: often enough to look live, rarely enough to cost nothing.
@@ -16,22 +14,34 @@ INTERVAL = 0.1
 
 
 class Meter:
-    """Counts work done toward ``total``; ``tick`` is what the workers call."""
+    """Counts work done toward ``total`` and, when ``live``, redraws its line as it goes.
 
-    __slots__ = ("done", "label", "started", "total")
+    Redraws happen inside ``tick`` (at most every ``INTERVAL`` seconds) rather than in a task
+    of their own: the bar only moves when work is done anyway, and there is no task to cancel.
+    """
 
-    def __init__(self, label: str, total: int) -> None:
+    __slots__ = ("done", "label", "live", "next_draw", "out", "started", "total")
+
+    def __init__(self, label: str, total: int, out: TextIO, *, live: bool) -> None:
         self.label = label
         self.total = total
+        self.out = out
+        self.live = live
         self.done = 0
         self.started = time.perf_counter()
+        # The first draw waits a little: a rate measured over one tick means nothing.
+        self.next_draw = self.started + INTERVAL
 
     def tick(self) -> None:
         """One more unit done."""
         self.done += 1
+        if self.live and time.perf_counter() >= self.next_draw:
+            self.next_draw = time.perf_counter() + INTERVAL
+            self.out.write(f"\r{self.line()}")
+            self.out.flush()
 
     def line(self) -> str:
-        """The bar as text, e.g. ``commands [#####.....]  50%  1,000/2,000  8,012/s``."""
+        """The bar as text, e.g. ``commands [#####.....]  50% 1,000/2,000 8,012/s``."""
         fraction = self.done / self.total if self.total else 1.0
         filled = round(WIDTH * fraction)
         elapsed = time.perf_counter() - self.started
@@ -42,38 +52,23 @@ class Meter:
         )
 
 
-@asynccontextmanager
-async def progress(
+@contextmanager
+def progress(
     label: str, total: int, *, quiet: bool = False, stream: TextIO | None = None
-) -> AsyncIterator[Meter]:
-    """Show a :class:`Meter` on ``stream`` (default stderr) while the block runs.
+) -> Iterator[Meter]:
+    """A :class:`Meter` shown on ``stream`` (default stderr) while the block runs.
 
-    On a terminal the line is redrawn every ``INTERVAL`` seconds; elsewhere (a pipe, a log)
-    only the final line is written, since ``\\r`` redraws would pile up there. ``quiet`` writes
-    nothing. Cancelling the block stops the redraws and still writes the final line.
+    On a terminal the line is redrawn in place; elsewhere (a pipe, a log) only the final line
+    is written, since ``\\r`` redraws would pile up there. ``quiet`` writes nothing. The final
+    line is written however the block ends, so an interrupted run shows how far it got.
     """
     out = stream if stream is not None else sys.stderr
-    meter = Meter(label, total)
     live = not quiet and out.isatty()
+    meter = Meter(label, total, out, live=live)
     try:
-        if not live:
-            yield meter
-            return
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_redraw, meter, out)
-            try:
-                yield meter
-            finally:
-                tg.cancel_scope.cancel()
+        yield meter
     finally:
         if not quiet:
-            # The spaces wipe what a longer earlier line left behind.
+            # The trailing spaces wipe what a longer earlier line left behind.
             out.write(f"\r{meter.line()}   \n" if live else f"{meter.line()}\n")
             out.flush()
-
-
-async def _redraw(meter: Meter, out: TextIO) -> None:
-    while True:
-        out.write(f"\r{meter.line()}")
-        out.flush()
-        await anyio.sleep(INTERVAL)

@@ -49,6 +49,8 @@ class Tally:
     compensated: int = 0
     money_in: int = 0
     money_out: int = 0
+    #: Events the committed commands reported as stored (``len(Committed.events)``).
+    events: int = 0
 
     @property
     def commands(self) -> int:
@@ -73,20 +75,26 @@ async def transfer(source: ActorRef, target: ActorRef, amount: int) -> TransferO
     failure (not a ``Rejected``) on a later leg is raised: its outcome is unknown, and the
     audit's transfer check will name the transfer.
     """
-    correlation_id = f"{TRANSFER_PREFIX}{uuid4()}"
     with anyio.CancelScope(shield=True):
-        try:
-            await source.ask(Withdraw(amount=amount, correlation_id=correlation_id))
-        except Rejected:
-            return TransferOutcome.REJECTED
-        try:
-            await target.ask(Deposit(amount=amount, correlation_id=correlation_id))
-        except Rejected:
-            # Cannot be rejected in turn: the source is open (it just paid) and deposits to an
-            # open account always succeed.
-            await source.ask(Deposit(amount=amount, correlation_id=correlation_id))
-            return TransferOutcome.COMPENSATED
-        return TransferOutcome.DONE
+        outcome = await _transfer_legs(source, target, amount, f"{TRANSFER_PREFIX}{uuid4()}")
+    return outcome
+
+
+async def _transfer_legs(
+    source: ActorRef, target: ActorRef, amount: int, correlation_id: str
+) -> TransferOutcome:
+    try:
+        await source.ask(Withdraw(amount=amount, correlation_id=correlation_id))
+    except Rejected:
+        return TransferOutcome.REJECTED
+    try:
+        await target.ask(Deposit(amount=amount, correlation_id=correlation_id))
+    except Rejected:
+        # Cannot be rejected in turn: the source is open (it just paid) and deposits to an
+        # open account always succeed.
+        await source.ask(Deposit(amount=amount, correlation_id=correlation_id))
+        return TransferOutcome.COMPENSATED
+    return TransferOutcome.DONE
 
 
 async def open_accounts(
@@ -97,14 +105,14 @@ async def open_accounts(
 
     async def client(stripe: Sequence[str]) -> None:
         for account_id in stripe:
+            opening = OpenAccount(initial_deposit=OPENING_DEPOSIT)
             try:
-                await rt.get(Account, account_id).ask(
-                    OpenAccount(initial_deposit=OPENING_DEPOSIT)
-                )
+                done = await rt.get(Account, account_id).ask(opening)
             except Rejected:
                 pass
             else:
                 tally.opened += 1
+                tally.events += len(done.events)
                 tally.money_in += OPENING_DEPOSIT
             tick()
 
@@ -147,6 +155,8 @@ async def run_clients(
                 tally.transfers += 1
                 if outcome is not TransferOutcome.DONE:
                     tally.rejected += 1
+                if outcome is not TransferOutcome.REJECTED:
+                    tally.events += 2  # a withdrawal and a deposit (to the target or back)
                 if outcome is TransferOutcome.COMPENSATED:
                     tally.compensated += 1
             tick()
@@ -160,18 +170,20 @@ async def run_clients(
 async def _deposit(account: ActorRef, amount: int, tally: Tally) -> None:
     tally.deposits += 1
     try:
-        await account.ask(Deposit(amount=amount))
+        done = await account.ask(Deposit(amount=amount))
     except Rejected:
         tally.rejected += 1
     else:
         tally.money_in += amount
+        tally.events += len(done.events)
 
 
 async def _withdraw(account: ActorRef, amount: int, tally: Tally) -> None:
     tally.withdrawals += 1
     try:
-        await account.ask(Withdraw(amount=amount))
+        done = await account.ask(Withdraw(amount=amount))
     except Rejected:
         tally.rejected += 1
     else:
         tally.money_out += amount
+        tally.events += len(done.events)
