@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,6 +113,9 @@ class AggregateActor:
                     raise
                 if chatty():
                     _log.debug("version_conflict_retry", attempt=attempt)
+                # Back off with jitter: another process hammering the same stream would win
+                # every immediate retry by committing between our re-read and our append.
+                await anyio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.1)))
                 await self._catch_up()
                 continue
             return self._commit(events, records, command)
