@@ -52,7 +52,9 @@ class Behavior(Protocol):
         An exception escaping ``receive`` is sent to the caller; the actor keeps running."""
 
     async def stopped(self) -> None:
-        """Release what the actor holds; envelopes it still keeps must be failed here."""
+        """Release what the actor holds; envelopes it still keeps must be failed here.
+
+        Called once the actor stops, whether it stopped normally, crashed, or failed to start."""
 
 
 @runtime_checkable

@@ -63,42 +63,52 @@ class Cell:
         raise_activation_error: bool = False,
         task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Activate, then handle messages until stopped, passivated or cancelled."""
+        """Activate, then handle messages until stopped, passivated or cancelled.
+
+        An activation error fails the messages waiting for the actor; with
+        ``raise_activation_error`` (spawn) it is also raised, as itself."""
         structlog.contextvars.bind_contextvars(actor=self.kind, actor_id=self.key)
-        stop_reason = ActorStopped(f"{self.kind} {self.key!r} stopped")
+        stop_reason: Exception = ActorStopped(f"{self.kind} {self.key!r} stopped")
+        activation_error: Exception | None = None
         activated = False
         try:
             with self.scope:
                 async with anyio.create_task_group() as tg:
-                    ctx = ActorContext(self.runtime, self.kind, self.key, tg)
                     try:
-                        await self.behavior.started(ctx)
+                        await self.behavior.started(
+                            ActorContext(self.runtime, self.kind, self.key, tg)
+                        )
                     except Exception as exc:
-                        _log.warning("actor_activation_failed", error=repr(exc))
-                        if raise_activation_error:
-                            raise
-                        self._fail_queued(exc)
-                        return
-                    activated = True
-                    if chatty():
-                        _log.debug("actor_activated")
-                    task_status.started()
-                    await self._loop()
+                        activation_error = exc
+                    else:
+                        activated = True
+                        if chatty():
+                            _log.debug("actor_activated")
+                        task_status.started()
+                        await self._loop()
+                    # Stop helper tasks (a projection's follower) once the loop is done.
                     tg.cancel_scope.cancel()
         except Exception as exc:
-            if raise_activation_error and not activated:
-                raise
-            # A crashed helper task must not take the whole runtime down with it.
-            _log.error("actor_crashed", exc_info=exc)
-            stop_reason = ActorStopped(f"{self.kind} {self.key!r} crashed: {exc!r}")
+            if not activated:
+                activation_error = exc
+            else:
+                # A crashed helper task must not take the whole runtime down with it.
+                _log.error("actor_crashed", exc_info=exc)
+                stop_reason = ActorStopped(f"{self.kind} {self.key!r} crashed: {exc!r}")
         finally:
+            if activation_error is not None:
+                _log.warning("actor_activation_failed", error=repr(activation_error))
+                stop_reason = activation_error
             self._fail_queued(stop_reason)
             with anyio.CancelScope(shield=True):
                 try:
                     await self.behavior.stopped()
                 except Exception as exc:
                     _log.error("actor_stop_failed", exc_info=exc)
+            self.runtime._finished(self)
             self.done.set()
+        if activation_error is not None and raise_activation_error:
+            raise activation_error
 
     async def _loop(self) -> None:
         mailbox = self.mailbox
@@ -127,6 +137,16 @@ class Cell:
                     _log.warning(
                         "message_failed", message=type(envelope.message).__name__, error=repr(exc)
                     )
+            except BaseException:
+                # Cancelled mid-message (shutdown timeout, a crashed helper): answer the caller
+                # rather than leave it waiting forever. A no-op if it was answered already.
+                envelope.fail(
+                    ActorStopped(
+                        f"{self.kind} {self.key!r} stopped while handling "
+                        f"{type(envelope.message).__name__}"
+                    )
+                )
+                raise
 
     def passivate_if_idle(self, now: float) -> bool:
         """Stop the actor if it has waited for a message longer than its idle timeout."""

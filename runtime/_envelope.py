@@ -25,6 +25,7 @@ class Envelope:
 
     @property
     def done(self) -> bool:
+        """Whether the sender has been answered."""
         return self._state != Envelope._PENDING
 
     def resolve(self, value: Any) -> None:
@@ -47,7 +48,9 @@ class Envelope:
             waiter.set_result(None)
 
     async def reply(self) -> Any:
-        """Wait for the answer; return the value or raise the error."""
+        """Wait for the answer; return the value or raise the error.
+
+        Cancelling it abandons the answer; the message is still handled."""
         if self._state == Envelope._PENDING:
             # A bare future: the cheapest wait on asyncio, and anyio's cancel scopes cancel it.
             self._waiter = asyncio.get_running_loop().create_future()

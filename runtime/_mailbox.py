@@ -24,13 +24,11 @@ class MailboxEmpty(Exception):
     """Internal: ``get_nowait`` found nothing."""
 
 
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
-
-
 class Mailbox(Generic[T]):
-    __slots__ = ("_capacity", "_closed", "_items", "_receiver", "_senders")
+    """Bounded FIFO. Senders that wait for room are served in arrival order: a freed slot is
+    reserved for the first of them, so a later ``put_nowait`` cannot jump the queue."""
+
+    __slots__ = ("_capacity", "_closed", "_items", "_receiver", "_reserved", "_senders")
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -39,14 +37,18 @@ class Mailbox(Generic[T]):
         self._items: deque[T] = deque()
         self._closed = False
         self._receiver: asyncio.Future[None] | None = None
-        self._senders: deque[asyncio.Future[None]] = deque()
+        # Each waiting sender's future resolves True (a slot is reserved for it) or False (closed).
+        self._senders: deque[asyncio.Future[bool]] = deque()
+        self._reserved = 0
 
     @property
     def closed(self) -> bool:
+        """Whether the mailbox refuses new messages."""
         return self._closed
 
     @property
     def capacity(self) -> int:
+        """How many messages it holds at most."""
         return self._capacity
 
     def __len__(self) -> int:
@@ -56,58 +58,65 @@ class Mailbox(Generic[T]):
         """Append ``item``; False when there is no room. Raises MailboxClosed once closed."""
         if self._closed:
             raise MailboxClosed
-        if len(self._items) >= self._capacity or self._senders:
+        if self._senders or self._reserved or len(self._items) >= self._capacity:
             return False
-        self._items.append(item)
-        if self._receiver is not None:
-            _wake(self._receiver)
-            self._receiver = None
+        self._append(item)
         return True
 
     async def put(self, item: T) -> None:
-        """Append ``item``, waiting for room; senders that wait are served in arrival order."""
+        """Append ``item``, waiting for room. Cancelled while waiting: nothing is appended."""
         if self.put_nowait(item):
             return
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._senders.append(waiter)
         try:
-            while True:
-                await waiter
-                if self._closed:
-                    raise MailboxClosed
-                if len(self._items) < self._capacity:
-                    break
-                # Someone took the slot first (put_nowait): wait again at the head of the line.
-                waiter = asyncio.get_running_loop().create_future()
-                self._senders.appendleft(waiter)
+            granted = await waiter
         except BaseException:
             if waiter in self._senders:
                 self._senders.remove(waiter)
-            elif waiter.done() and not waiter.cancelled():
-                # We were woken for a free slot but will not use it: pass it on.
-                self._wake_sender()
+            elif waiter.done() and not waiter.cancelled() and waiter.result():
+                # A slot was reserved for us but we will not use it: pass it on.
+                self._reserved -= 1
+                self._grant()
             raise
+        if granted:
+            self._reserved -= 1
+        if self._closed:
+            # Closed after our slot was granted: the receiver may have drained already.
+            raise MailboxClosed
+        self._append(item)
+        self._grant()
+
+    def _append(self, item: T) -> None:
         self._items.append(item)
-        if self._receiver is not None:
-            _wake(self._receiver)
+        receiver = self._receiver
+        if receiver is not None:
             self._receiver = None
-        # Room may remain for the next waiting sender.
-        if len(self._items) < self._capacity:
-            self._wake_sender()
+            if not receiver.done():
+                receiver.set_result(None)
+
+    def _grant(self) -> None:
+        """Reserve free slots for waiting senders, first come first served."""
+        while self._senders and len(self._items) + self._reserved < self._capacity:
+            waiter = self._senders.popleft()
+            if not waiter.done():
+                self._reserved += 1
+                waiter.set_result(True)
 
     def get_nowait(self) -> T:
         """Take the oldest message. Raises MailboxEmpty, or MailboxClosed if closed and empty."""
         if self._items:
             item = self._items.popleft()
             if self._senders:
-                self._wake_sender()
+                self._grant()
             return item
         if self._closed:
             raise MailboxClosed
         raise MailboxEmpty
 
     async def get(self) -> T:
-        """Take the oldest message, waiting for one. Raises MailboxClosed once closed and empty."""
+        """Take the oldest message, waiting for one. Raises MailboxClosed once closed and empty.
+        Cancelled while waiting: nothing is taken."""
         while True:
             try:
                 return self.get_nowait()
@@ -120,29 +129,19 @@ class Mailbox(Generic[T]):
                 if self._receiver is waiter:
                     self._receiver = None
 
-    @property
-    def receiver_waiting(self) -> bool:
-        """Whether the receiver is blocked in ``get`` (the actor is idle)."""
-        return self._receiver is not None
-
     def close(self) -> None:
         """Refuse new messages; queued ones can still be taken. Wakes every waiter."""
         self._closed = True
-        if self._receiver is not None:
-            _wake(self._receiver)
-            self._receiver = None
+        receiver, self._receiver = self._receiver, None
+        if receiver is not None and not receiver.done():
+            receiver.set_result(None)
         while self._senders:
-            _wake(self._senders.popleft())
+            waiter = self._senders.popleft()
+            if not waiter.done():
+                waiter.set_result(False)
 
     def drain(self) -> list[T]:
         """Remove and return every queued message."""
         items = list(self._items)
         self._items.clear()
         return items
-
-    def _wake_sender(self) -> None:
-        while self._senders:
-            waiter = self._senders.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return

@@ -106,7 +106,7 @@ class ActorRef:
         has stopped. A ref from ``get`` activates the actor again on its next message.
 
         Cancelling ``stop`` stops waiting; the actor still stops."""
-        cell = self._runtime._live(self._regkey)
+        cell = self._cell if not self._activates else self._runtime._live(self._regkey)
         if cell is None:
             return
         cell.close()
@@ -127,5 +127,7 @@ class ActorRef:
     def _live_cell(self) -> Cell:
         cell = self._cell
         if cell is None or cell.mailbox.closed:
+            if not self._activates:
+                raise ActorStopped(f"{self._kind} {self.key!r} is stopped")
             cell = self._cell = self._runtime._cell_for(self._regkey, self._activates)
         return cell

@@ -35,17 +35,17 @@ class Runtime:
         passivate_after: float | None,
         shutdown_timeout: float,
     ) -> None:
-        if mailbox_size < 1:
-            raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
-        if passivate_after is not None and passivate_after <= 0:
-            raise ValueError(f"passivate_after must be positive or None, got {passivate_after}")
+        _check_options(mailbox_size, passivate_after, shutdown_timeout)
         self._tg = task_group
         self._store = store
         self.mailbox_size = mailbox_size
         #: Default idle time (seconds) before an on-demand actor is passivated; None: never.
         self.passivate_after = passivate_after
         self.shutdown_timeout = shutdown_timeout
+        #: Live actors by (type, key): the ones a message can reach.
         self._cells: dict[tuple[type, str], Cell] = {}
+        #: Every actor task not finished yet, including those stopping (no longer in _cells).
+        self._running: set[Cell] = set()
         self._closing = False
         self._sweep_every: float | None = None
         self._sweeper = anyio.CancelScope()
@@ -93,14 +93,24 @@ class Runtime:
             raise ValueError(f"a {actor_type.actor_kind} named {name!r} is already running")
         regkey = (actor_type, name)
         behavior = actor_type.create_behavior(self, name, *args, **kwargs)
-        cell = Cell(self, regkey, actor_type.actor_kind, name, behavior, self.mailbox_size)
-        self._cells[regkey] = cell
+        cell = self._register(regkey, actor_type.actor_kind, name, behavior)
         try:
             await self._tg.start(_run_spawned, cell)
         except BaseException:
             self._forget(cell)
+            self._running.discard(cell)
             raise
-        return ActorRef(self, regkey, actor_type.actor_kind, activates=False)
+        ref = ActorRef(self, regkey, actor_type.actor_kind, activates=False)
+        ref._cell = cell  # a spawned ref is bound to this actor, never to a namesake
+        return ref
+
+    def _register(self, regkey: tuple[type, str], kind: str, key: str, behavior: Any) -> Cell:
+        cell = Cell(self, regkey, kind, key, behavior, self.mailbox_size)
+        self._cells[regkey] = cell
+        self._running.add(cell)
+        if behavior.idle_timeout is not None:
+            self._schedule_sweeps(behavior.idle_timeout)
+        return cell
 
     def _check_open(self) -> None:
         if self._closing:
@@ -118,11 +128,8 @@ class Runtime:
         if not activate:
             raise ActorStopped(f"{actor_type.__name__} {key!r} is stopped")
         behavior = actor_type.create_behavior(self, key)  # type: ignore[attr-defined]
-        cell = Cell(self, regkey, actor_type.actor_kind, key, behavior, self.mailbox_size)  # type: ignore[attr-defined]
-        self._cells[regkey] = cell
+        cell = self._register(regkey, actor_type.actor_kind, key, behavior)  # type: ignore[attr-defined]
         self._tg.start_soon(cell.run, name=f"esactors:{cell.kind}:{key}")
-        if behavior.idle_timeout is not None:
-            self._schedule_sweeps(behavior.idle_timeout)
         return cell
 
     def _schedule_sweeps(self, idle_timeout: float) -> None:
@@ -148,12 +155,16 @@ class Runtime:
         if self._cells.get(cell.regkey) is cell:
             del self._cells[cell.regkey]
 
+    def _finished(self, cell: Cell) -> None:
+        self._running.discard(cell)
+
     async def _shutdown(self) -> None:
         self._closing = True
         self._sweeper.cancel()
-        cells = list(self._cells.values())
-        for cell in cells:
+        for cell in list(self._cells.values()):
             cell.close()
+        # Wait for every actor task, including those that were already stopping.
+        cells = list(self._running)
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(self.shutdown_timeout) as waited:
                 for cell in cells:
@@ -168,6 +179,17 @@ class Runtime:
 
 async def _run_spawned(cell: Cell, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
     await cell.run(raise_activation_error=True, task_status=task_status)
+
+
+def _check_options(
+    mailbox_size: int, passivate_after: float | None, shutdown_timeout: float
+) -> None:
+    if mailbox_size < 1:
+        raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
+    if passivate_after is not None and passivate_after <= 0:
+        raise ValueError(f"passivate_after must be positive or None, got {passivate_after}")
+    if shutdown_timeout < 0:
+        raise ValueError(f"shutdown_timeout must be >= 0, got {shutdown_timeout}")
 
 
 def _check_actor_type(actor_type: type) -> None:
@@ -202,7 +224,8 @@ async def open_runtime(
     and their queued asks fail with ``ActorStopped``. Cancelling the enclosing scope stops the
     actors the same way.
     """
-    error: Exception | None = None
+    _check_options(mailbox_size, passivate_after, shutdown_timeout)
+    error: BaseException | None = None
     async with AsyncExitStack() as stack:
         if store is not None and hasattr(store, "__aenter__"):
             await stack.enter_async_context(store)
@@ -216,9 +239,11 @@ async def open_runtime(
             )
             try:
                 yield runtime
-            except Exception as exc:
+            except BaseException as exc:
+                if isinstance(exc, anyio.get_cancelled_exc_class()):
+                    raise
                 # Re-raised below, outside the task group, so the caller gets its own error
-                # rather than an ExceptionGroup around it.
+                # (SystemExit and KeyboardInterrupt included) rather than a group around it.
                 error = exc
             finally:
                 await runtime._shutdown()
