@@ -41,7 +41,21 @@ def check_append(stream_id: str, events: Sequence[NewEvent], expected_version: i
     for event in events:
         if not isinstance(event, NewEvent):
             raise InvalidEvent(f"append to stream {stream_id!r} takes NewEvent, got {event!r}")
-        if len(event.type) > MAX_TYPE_LENGTH or not _TYPE_NAME.fullmatch(event.type):
+        if not isinstance(event.data, bytes) or not isinstance(event.metadata, bytes):
+            raise InvalidEvent(
+                f"event {event.type!r} for stream {stream_id!r}: data and metadata must be "
+                f"JSON bytes, got {type(event.data).__name__} and {type(event.metadata).__name__}"
+            )
+        if not isinstance(event.event_id, str) or not event.event_id:
+            raise InvalidEvent(
+                f"event {event.type!r} for stream {stream_id!r}: event_id must be a non-empty "
+                f"string, got {event.event_id!r}"
+            )
+        if (
+            not isinstance(event.type, str)
+            or len(event.type) > MAX_TYPE_LENGTH
+            or not _TYPE_NAME.fullmatch(event.type)
+        ):
             raise InvalidEvent(
                 f"event type name {event.type!r} (stream {stream_id!r}) must start with a letter "
                 f"or _ and use only letters, digits and _ . : - (at most {MAX_TYPE_LENGTH})"
@@ -86,6 +100,10 @@ class StoreBase:
     ) -> list[RecordedEvent]:
         raise NotImplementedError
 
+    async def _read_page(self, after: int, limit: int) -> list[RecordedEvent]:
+        """The next page for a follower; a store may serve it from memory (may be short)."""
+        return await self.read_all(after=after, limit=limit)
+
     def _notify(self) -> None:
         """Wake every follower: something was committed (or the store closed)."""
         changed, self._changed = self._changed, None
@@ -107,7 +125,7 @@ class StoreBase:
             changed = self._changed
             if changed is None:
                 changed = self._changed = anyio.Event()
-            batch = await self.read_all(after=position, limit=batch_size)
+            batch = await self._read_page(position, batch_size)
             if batch:
                 position = batch[-1].position
                 if wanted is not None:

@@ -59,6 +59,8 @@ class MemoryEventStore(StoreBase):
     async def read_all(
         self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
     ) -> list[RecordedEvent]:
+        if limit <= 0:
+            return []
         if types is None:
             return self._log[max(after, 0) : max(after, 0) + limit]
         wanted = frozenset(types)

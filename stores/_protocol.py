@@ -46,7 +46,8 @@ class EventStore(Protocol):
         self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events of the global log with position > ``after``, in position order,
-        only of the given type names if ``types`` is given."""
+        only of the given type names if ``types`` is given. A page shorter than ``limit`` means
+        the end of the log (as committed when it was read); ``limit <= 0`` gives []."""
         ...
 
     def follow(

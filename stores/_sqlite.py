@@ -228,12 +228,12 @@ class SQLiteEventStore(StoreBase):
             for request in batch:
                 request.error = closed
             return
+        rows: list[tuple[Any, ...]] = []
+        accepted: list[_Append] = []
         try:
             await writer.execute("BEGIN IMMEDIATE")
             try:
                 versions, head = await self._versions_and_head(writer, batch)
-                rows: list[tuple[Any, ...]] = []
-                accepted: list[_Append] = []
                 now = time.time()
                 for request in batch:
                     current = versions.get(request.stream_id, 0)
@@ -281,8 +281,14 @@ class SQLiteEventStore(StoreBase):
                 with anyio.CancelScope(shield=True):
                     await writer.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
-            error = StoreError(f"append to {self!r} failed: {exc}")
+        except Exception as exc:
+            # Whatever went wrong (sqlite3.Error; aiosqlite's ValueError once the connection
+            # was closed under us), every caller of the batch gets an answer: none may hang.
+            error = (
+                StoreClosed(f"{self!r} was closed during the append")
+                if self._closed
+                else StoreError(f"append to {self!r} failed: {exc}")
+            )
             error.__cause__ = exc
             for request in batch:
                 request.recorded = None
@@ -341,25 +347,43 @@ class SQLiteEventStore(StoreBase):
     async def read_all(
         self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
     ) -> list[RecordedEvent]:
-        recent = self._recent
-        if recent and recent[0].position <= after + 1 <= recent[-1].position:
-            # The live path: just committed here, still in memory, no round trip.
-            start = after + 1 - recent[0].position
-            if types is None:
-                return [recent[i] for i in range(start, min(start + limit, len(recent)))]
-            wanted = frozenset(types)
-            found = []
-            for i in range(start, len(recent)):
-                if recent[i].type in wanted:
-                    found.append(recent[i])
-                    if len(found) >= limit:
-                        break
-            if len(found) >= limit:
-                return found
-            after = recent[-1].position
-            limit -= len(found)
+        if limit <= 0:
+            return []
+        found = self._read_recent(after, types, limit)
+        if len(found) >= limit:
+            return found
+        if found:
+            # The recent events ran out: the rest of the page (if another process appended
+            # since) is in the database.
+            after, limit = found[-1].position, limit - len(found)
             return found + await self._read_all_stored(after, types, limit)
         return await self._read_all_stored(after, types, limit)
+
+    async def _read_page(self, after: int, limit: int) -> list[RecordedEvent]:
+        # The live path for followers: events just committed here come from memory with no
+        # round trip, even a short page; the database is read only when memory has nothing.
+        return self._read_recent(after, None, limit) or await self._read_all_stored(
+            after, None, limit
+        )
+
+    def _read_recent(
+        self, after: int, types: Collection[str] | None, limit: int
+    ) -> list[RecordedEvent]:
+        """Events after ``after`` from the recent-commit memory, if it holds ``after + 1``."""
+        recent = self._recent
+        if not recent or not recent[0].position <= after + 1 <= recent[-1].position:
+            return []
+        start = after + 1 - recent[0].position
+        if types is None:
+            return [recent[i] for i in range(start, min(start + limit, len(recent)))]
+        wanted = frozenset(types)
+        found: list[RecordedEvent] = []
+        for i in range(start, len(recent)):
+            if len(found) >= limit:
+                break
+            if recent[i].type in wanted:
+                found.append(recent[i])
+        return found
 
     async def _read_all_stored(
         self, after: int, types: Collection[str] | None, limit: int
