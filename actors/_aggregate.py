@@ -21,14 +21,12 @@ class Aggregate:
     handler returns needs an event handler (it may do nothing): that is how replay knows it.
 
     Class settings: ``passivate_after`` (idle seconds before the actor stops; default the
-    runtime's), ``max_conflict_retries`` (re-decide after another writer won), and
-    ``append_timeout`` (seconds an append may take before the command fails with TimeoutError).
+    runtime's) and ``max_conflict_retries`` (re-decide after another writer won).
     """
 
     actor_kind: ClassVar[str] = "aggregate"
     passivate_after: ClassVar[float | Literal["runtime"] | None] = "runtime"
     max_conflict_retries: ClassVar[int] = 10
-    append_timeout: ClassVar[float] = 30.0
     __handlers__: ClassVar[Handlers]
 
     _id: str

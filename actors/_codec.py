@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring as _json_string
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -14,21 +14,21 @@ from ._messages import Command, Event
 E = TypeVar("E", bound=Event)
 
 
-def encode(event: Event, command: Command) -> NewEvent:
-    """The NewEvent for ``event``, caused by ``command`` (JSON made once, object kept)."""
-    metadata = json.dumps(
-        {
-            "causation_id": command.command_id,
-            "correlation_id": command.correlation_id or command.command_id,
-        },
-        separators=(",", ":"),
-    ).encode()
+def encode(event: Event, metadata: bytes) -> NewEvent:
+    """The NewEvent for ``event`` (its JSON made once, the object kept for local readers)."""
     return NewEvent(
         event.type_name,
         event.__pydantic_serializer__.to_json(event),
         metadata=metadata,
         payload=event,
     )
+
+
+def metadata_of(command: Command) -> bytes:
+    """The metadata JSON of the events ``command`` causes (made once per command)."""
+    causation = _json_string(command.command_id)
+    correlation = _json_string(command.correlation_id) if command.correlation_id else causation
+    return f'{{"causation_id":{causation},"correlation_id":{correlation}}}'.encode()
 
 
 def decode(record: RecordedEvent, event_type: type[E]) -> E:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
-from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from stores._ids import new_id
 
 from ._recorded import Committed
 
@@ -25,7 +26,7 @@ class Command(Message):
     (default: the command id) is copied to them so a whole flow can be traced.
     """
 
-    command_id: str = Field(default_factory=lambda: str(uuid4()))
+    command_id: str = Field(default_factory=new_id)
     correlation_id: str | None = None
 
     def __reply__(self) -> Committed:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+
+from ._ids import new_id
 
 _EMPTY_METADATA = b"{}"
 
@@ -31,7 +32,7 @@ class NewEvent:
         self.type = type
         self.data = data
         self.metadata = metadata
-        self.event_id = event_id if event_id is not None else str(uuid4())
+        self.event_id = event_id if event_id is not None else new_id()
         self.payload = payload
 
     def __repr__(self) -> str:

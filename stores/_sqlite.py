@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Collection, Sequence
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +19,7 @@ import anyio
 from runtime._logging import chatty, get_logger
 
 from ._base import StoreBase, check_append
-from ._errors import StoreClosed, StoreError, StreamVersionConflict
+from ._errors import InvalidEvent, StoreClosed, StoreError, StreamVersionConflict
 from ._records import NewEvent, RecordedEvent
 
 _log = get_logger("esactors.stores.sqlite")
@@ -37,14 +39,51 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 """
 _COLUMNS = "stream_id, version, position, event_id, type, data, metadata, recorded_at"
-_INSERT = (
-    "INSERT INTO events (stream_id, version, position, event_id, type, data, metadata, "
-    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-# SQLite's default limit on host parameters is 999 in old builds; stay under it.
-_MAX_PARAMS = 900
+_INSERT_JSON = """
+INSERT INTO events (stream_id, version, position, event_id, type, data, metadata, recorded_at)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+       CAST(value ->> 5 AS BLOB), CAST(value ->> 6 AS BLOB), value ->> 7
+FROM json_each(?)
+"""
+_VERSIONS_JSON = """
+SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
+       (SELECT json_group_array(json_array(stream_id, version)) FROM (
+            SELECT stream_id, MAX(version) AS version FROM events
+            WHERE stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id))
+"""
 # How many recently committed events stay in memory for live followers (no read round trip).
 _RECENT = 20_000
+
+
+def _rows(request: _Append, version: int, position: int, now: float) -> list[str]:
+    """The JSON rows for ``_INSERT_JSON`` of one append (versions and positions after the
+    given ones). Text goes in as JSON strings, so the stored bytes are exactly the given ones."""
+    stream = _json_string(request.stream_id)
+    return [
+        f"[{stream},{version + i},{position + i},{_json_string(e.event_id)},"
+        f"{_json_string(e.type)},{_json_string(e.data.decode())},"
+        f"{_json_string(e.metadata.decode())},{now!r}]"
+        for i, e in enumerate(request.events, 1)
+    ]
+
+
+def _records(request: _Append, version: int, position: int, now: float) -> list[RecordedEvent]:
+    """The RecordedEvents of one append, as ``_rows`` stores them."""
+    stream = request.stream_id
+    return [
+        RecordedEvent(
+            stream,
+            version + i,
+            position + i,
+            e.event_id,
+            e.type,
+            e.data,
+            e.metadata,
+            now,
+            e.payload,
+        )
+        for i, e in enumerate(request.events, 1)
+    ]
 
 
 class _Append:
@@ -228,12 +267,12 @@ class SQLiteEventStore(StoreBase):
             for request in batch:
                 request.error = closed
             return
-        rows: list[tuple[Any, ...]] = []
-        accepted: list[_Append] = []
         try:
             await writer.execute("BEGIN IMMEDIATE")
             try:
                 versions, head = await self._versions_and_head(writer, batch)
+                rows: list[str] = []
+                pending: list[tuple[_Append, list[RecordedEvent]]] = []
                 now = time.time()
                 for request in batch:
                     current = versions.get(request.stream_id, 0)
@@ -242,40 +281,25 @@ class SQLiteEventStore(StoreBase):
                             request.stream_id, request.expected, current
                         )
                         continue
-                    recorded = []
-                    for event in request.events:
-                        current += 1
-                        head += 1
-                        recorded.append(
-                            RecordedEvent(
-                                request.stream_id,
-                                current,
-                                head,
-                                event.event_id,
-                                event.type,
-                                event.data,
-                                event.metadata,
-                                now,
-                                event.payload,
-                            )
+                    try:
+                        request_rows = _rows(request, current, head, now)
+                    except UnicodeDecodeError as exc:
+                        request.error = InvalidEvent(
+                            f"append to stream {request.stream_id!r}: data and metadata must be "
+                            f"UTF-8 JSON ({exc})"
                         )
-                        rows.append(
-                            (
-                                request.stream_id,
-                                current,
-                                head,
-                                event.event_id,
-                                event.type,
-                                event.data,
-                                event.metadata,
-                                now,
-                            )
-                        )
+                        continue
+                    rows.extend(request_rows)
+                    # Kept aside: callers see them only once the commit succeeded.
+                    pending.append((request, _records(request, current, head, now)))
+                    current += len(request.events)
+                    head += len(request.events)
                     versions[request.stream_id] = current
-                    request.recorded = recorded
-                    accepted.append(request)
                 if rows:
-                    await writer.executemany(_INSERT, rows)
+                    # One statement, one parameter: SQLite parses the batch and inserts every
+                    # row in C. executemany binds row by row, taking the GIL for each, and
+                    # stalls behind a busy event loop (measured: 3.7 ms idle, 2.4 s busy).
+                    await writer.execute(_INSERT_JSON, ("[" + ",".join(rows) + "]",))
                 await writer.execute("COMMIT")
             except BaseException:
                 with anyio.CancelScope(shield=True):
@@ -295,43 +319,30 @@ class SQLiteEventStore(StoreBase):
                 request.error = error
             _log.warning("append_failed", path=str(self.path), error=str(exc), appends=len(batch))
             return
-        if rows:
-            self._remember(accepted)
+        if pending:
+            for request, recorded in pending:
+                request.recorded = recorded
+            self._remember(pending)
             self._notify()
             if chatty():
-                _log.debug("batch_committed", events=len(rows), appends=len(accepted))
+                _log.debug("batch_committed", appends=len(pending))
 
     async def _versions_and_head(
         self, writer: aiosqlite.Connection, batch: list[_Append]
     ) -> tuple[dict[str, int], int]:
-        streams = list({r.stream_id for r in batch})
-        versions: dict[str, int] = {}
-        head = 0
-        for start in range(0, len(streams), _MAX_PARAMS):
-            chunk = streams[start : start + _MAX_PARAMS]
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                f"SELECT stream_id, MAX(version) FROM events WHERE stream_id IN ({marks}) "
-                "GROUP BY stream_id"
-            )
-            if start == 0:
-                sql += " UNION ALL SELECT NULL, COALESCE(MAX(position), 0) FROM events"
-            for stream_id, version in await writer.execute_fetchall(sql, chunk):
-                if stream_id is None:
-                    head = version
-                else:
-                    versions[stream_id] = version
+        streams = json.dumps(list({r.stream_id for r in batch}))
+        # One row back, not one per stream: each fetched row costs a GIL hand-off.
+        [(head, found)] = await writer.execute_fetchall(_VERSIONS_JSON, (streams,))
+        versions: dict[str, int] = dict(json.loads(found)) if found else {}
         return versions, head
 
-    def _remember(self, accepted: list[_Append]) -> None:
+    def _remember(self, committed: list[tuple[_Append, list[RecordedEvent]]]) -> None:
         recent = self._recent
-        for request in accepted:
-            assert request.recorded is not None
-            first = request.recorded[0].position
-            if recent and recent[-1].position + 1 != first:
+        for _, recorded in committed:
+            if recent and recent[-1].position + 1 != recorded[0].position:
                 # Another process committed in between: keep only a contiguous run.
                 recent.clear()
-            recent.extend(request.recorded)
+            recent.extend(recorded)
 
     # -- reads -----------------------------------------------------------------------------
 
