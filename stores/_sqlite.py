@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
@@ -20,6 +19,7 @@ from runtime._logging import chatty, get_logger
 
 from ._base import StoreBase, check_append
 from ._errors import InvalidEvent, StoreClosed, StoreError, StreamVersionConflict
+from ._group import Group, Request
 from ._records import NewEvent, RecordedEvent
 
 _log = get_logger("esactors.stores.sqlite")
@@ -44,6 +44,15 @@ INSERT INTO events (stream_id, version, position, event_id, type, data, metadata
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
        CAST(value ->> 5 AS BLOB), CAST(value ->> 6 AS BLOB), value ->> 7
 FROM json_each(?)
+"""
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version"
+)
+# Many streams in one round trip.
+_READ_STREAMS = f"""
+SELECT {", ".join("e." + c for c in _COLUMNS.split(", "))} FROM json_each(?) AS r
+JOIN events AS e ON e.stream_id = r.value ->> 0 AND e.version >= r.value ->> 1
+ORDER BY e.stream_id, e.version
 """
 _VERSIONS_JSON = """
 SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
@@ -86,42 +95,29 @@ def _records(request: _Append, version: int, position: int, now: float) -> list[
     ]
 
 
-class _Append:
+class _Append(Request):
     """One caller's append waiting in the group-commit queue."""
 
-    __slots__ = (
-        "abandoned",
-        "error",
-        "events",
-        "expected",
-        "finished",
-        "lead",
-        "recorded",
-        "stream_id",
-        "waiter",
-    )
+    __slots__ = ("events", "expected", "recorded", "stream_id")
 
     def __init__(self, stream_id: str, events: Sequence[NewEvent], expected: int | None) -> None:
+        super().__init__()
         self.stream_id = stream_id
         self.events = events
         self.expected = expected
         self.recorded: list[RecordedEvent] | None = None
-        self.error: BaseException | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.finished = False  # committed or failed: recorded/error is the answer
-        self.lead = False  # handed the writer role
-        self.abandoned = False  # the caller was cancelled: it will not take the writer role
 
-    async def wait(self) -> None:
-        """Wait until finished or handed the writer role."""
-        while not (self.finished or self.lead):
-            self.waiter = asyncio.get_running_loop().create_future()
-            await self.waiter
 
-    def wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+class _StreamRead(Request):
+    """One caller's read_stream, batched with the others waiting (e.g. many activations)."""
+
+    __slots__ = ("from_version", "records", "stream_id")
+
+    def __init__(self, stream_id: str, from_version: int) -> None:
+        super().__init__()
+        self.stream_id = stream_id
+        self.from_version = from_version
+        self.records: list[RecordedEvent] = []
 
 
 class SQLiteEventStore(StoreBase):
@@ -154,8 +150,8 @@ class SQLiteEventStore(StoreBase):
         self._busy_ms = int(busy_timeout * 1000)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._queue: list[_Append] = []
-        self._writing = False
+        self._appends: Group[_Append] = Group(self._commit)
+        self._stream_reads: Group[_StreamRead] = Group(self._read_streams)
         self._recent: deque[RecordedEvent] = deque(maxlen=_RECENT)
         self._open_lock = anyio.Lock()
 
@@ -221,44 +217,11 @@ class SQLiteEventStore(StoreBase):
         check_append(stream_id, events, expected_version)
         await self._connection("writer")
         request = _Append(stream_id, events, expected_version)
-        self._queue.append(request)
-        if self._writing:
-            try:
-                await request.wait()
-            except BaseException:
-                request.abandoned = True
-                if request.lead:
-                    await self._lead()
-                raise
-            if request.lead:
-                await self._lead()
-        else:
-            self._writing = True
-            await self._lead()
+        await self._appends.submit(request)
         if request.error is not None:
             raise request.error
         assert request.recorded is not None
         return request.recorded
-
-    async def _lead(self) -> None:
-        """Commit what is queued, then hand the writer role to a caller still waiting."""
-        with anyio.CancelScope(shield=True):
-            try:
-                while self._queue:
-                    batch, self._queue = self._queue, []
-                    await self._commit(batch)
-                    for request in batch:
-                        request.finished = True
-                        request.wake()
-                    successor = next((r for r in self._queue if not r.abandoned), None)
-                    if successor is not None:
-                        successor.lead = True
-                        successor.wake()
-                        return
-            except BaseException:
-                self._writing = False
-                raise
-            self._writing = False
 
     async def _commit(self, batch: list[_Append]) -> None:
         writer = self._writer
@@ -347,13 +310,45 @@ class SQLiteEventStore(StoreBase):
     # -- reads -----------------------------------------------------------------------------
 
     async def read_stream(self, stream_id: str, *, from_version: int = 1) -> list[RecordedEvent]:
-        reader = await self._connection("reader")
-        rows = await self._fetch(
-            reader,
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version",
-            (stream_id, from_version),
-        )
-        return [RecordedEvent(*row) for row in rows]
+        await self._connection("reader")
+        request = _StreamRead(stream_id, from_version)
+        await self._stream_reads.submit(request)
+        if request.error is not None:
+            raise request.error
+        return request.records
+
+    async def _read_streams(self, batch: list[_StreamRead]) -> None:
+        """Read every stream of the batch in one query: activations that arrive together share
+        one round trip, as appends share one commit."""
+        try:
+            reader = await self._connection("reader")
+            if len(batch) == 1:
+                [request] = batch
+                rows = await self._fetch(
+                    reader, _READ_STREAM, (request.stream_id, request.from_version)
+                )
+                request.records = [RecordedEvent(*row) for row in rows]
+                return
+            lowest: dict[str, int] = {}
+            for r in batch:
+                lowest[r.stream_id] = min(r.from_version, lowest.get(r.stream_id, r.from_version))
+            wanted = json.dumps(list(lowest.items()))
+            rows = await self._fetch(reader, _READ_STREAMS, (wanted,))
+        except Exception as exc:
+            error = (
+                exc
+                if isinstance(exc, StoreError)
+                else StoreError(f"read from {self!r} failed: {exc}")
+            )
+            for request in batch:
+                request.error = error
+            return
+        by_stream: dict[str, list[RecordedEvent]] = {}
+        for row in rows:
+            by_stream.setdefault(row[0], []).append(RecordedEvent(*row))
+        for request in batch:
+            records = by_stream.get(request.stream_id, [])
+            request.records = [r for r in records if r.version >= request.from_version]
 
     async def read_all(
         self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000

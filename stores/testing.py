@@ -347,6 +347,30 @@ class EventStoreContract:
         assert await store.read_stream("nobody") == []
         assert await store.read_stream("nobody", from_version=3) == []
 
+    @pytest.mark.anyio
+    async def test_concurrent_stream_reads_each_get_their_own_stream_from_their_version(
+        self, store: EventStore
+    ) -> None:
+        # Many activations at once read many streams at once; a store may batch them.
+        expected: dict[str, list[RecordedEvent]] = {}
+        for n in range(20):
+            expected[f"s-{n}"] = await store.append(f"s-{n}", _events(n % 4 + 1, n=n), 0)
+        asks = [(f"s-{n}", 1 + k) for n in range(20) for k in range(3)] + [("missing", 1)] * 3
+        got: dict[tuple[str, int], list[RecordedEvent]] = {}
+
+        async def read(stream_id: str, from_version: int) -> None:
+            got[stream_id, from_version] = await store.read_stream(
+                stream_id, from_version=from_version
+            )
+
+        with anyio.fail_after(_PATIENCE):
+            async with anyio.create_task_group() as tg:
+                for stream_id, from_version in asks:
+                    tg.start_soon(read, stream_id, from_version)
+        for (stream_id, from_version), events in got.items():
+            want = expected.get(stream_id, [])[from_version - 1 :]
+            assert _summary(events) == _summary(want), (stream_id, from_version)
+
     # -- read_all ---------------------------------------------------------------------------
 
     @pytest.mark.anyio

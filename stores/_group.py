@@ -1,0 +1,103 @@
+"""Group execution: concurrent callers' requests run together, one batch at a time.
+
+The store's group commit (and its batched stream reads) use this: whoever submits while no
+batch runs becomes the runner and takes every request queued at that moment; when its batch is
+done it hands the runner role to the first caller still waiting, so nobody serves others forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import anyio
+
+from ._errors import StoreError
+
+
+class Request:
+    """One caller's request. ``run_batch`` answers it by setting ``error`` or a result field."""
+
+    __slots__ = ("abandoned", "error", "finished", "lead", "waiter")
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.finished = False  # the batch holding it is done: error or result is the answer
+        self.lead = False  # handed the runner role
+        self.abandoned = False  # the caller was cancelled: it will not take the runner role
+        self.waiter: asyncio.Future[None] | None = None
+
+    async def _wait(self) -> None:
+        while not (self.finished or self.lead):
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+Q = TypeVar("Q", bound=Request)
+
+
+class Group(Generic[Q]):
+    """Runs submitted requests in batches with ``run_batch``, which must answer every request
+    of its batch and never raise."""
+
+    __slots__ = ("_queue", "_run_batch", "_running")
+
+    def __init__(self, run_batch: Callable[[list[Q]], Awaitable[None]]) -> None:
+        self._run_batch = run_batch
+        self._queue: list[Q] = []
+        self._running = False
+
+    async def submit(self, request: Q) -> None:
+        """Queue ``request`` and return once its batch is done (then read its answer).
+
+        Cancelling it abandons the answer; the request may still run. A cancelled caller
+        holding the runner role first finishes that batch (shielded), so no one waits forever.
+        """
+        self._queue.append(request)
+        if self._running:
+            try:
+                await request._wait()
+            except BaseException:
+                request.abandoned = True
+                if request.lead:
+                    await self._lead()
+                raise
+            if request.lead:
+                await self._lead()
+        else:
+            self._running = True
+            await self._lead()
+
+    async def _lead(self) -> None:
+        batch: list[Q] = []
+        with anyio.CancelScope(shield=True):
+            try:
+                while self._queue:
+                    batch, self._queue = self._queue, []
+                    await self._run_batch(batch)
+                    for request in batch:
+                        request.finished = True
+                        request._wake()
+                    successor = next((r for r in self._queue if not r.abandoned), None)
+                    if successor is not None:
+                        successor.lead = True
+                        successor._wake()
+                        return
+                self._running = False
+            except BaseException as exc:
+                # run_batch must not raise; if it did anyway, answer everyone rather than
+                # leave them waiting for a runner that is gone.
+                self._running = False
+                stranded, self._queue = [*batch, *self._queue], []
+                for request in stranded:
+                    if not request.finished:
+                        request.error = StoreError(f"the batch runner failed: {exc!r}")
+                        request.finished = True
+                        request._wake()
+                raise
