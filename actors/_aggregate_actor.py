@@ -13,7 +13,7 @@ from runtime._logging import chatty, get_logger
 from stores import RecordedEvent, StreamVersionConflict
 
 from ._aggregate import Aggregate
-from ._codec import decode, encode, metadata_of, unknown
+from ._codec import decode, encode, idempotency_key_of, metadata_of, unknown
 from ._errors import Rejected
 from ._messages import Command, Event
 from ._recorded import Committed, Recorded
@@ -25,7 +25,17 @@ _log = get_logger("esactors.aggregate")
 class AggregateActor:
     """Runs one aggregate. Its state lives in memory between commands: no replay per command."""
 
-    __slots__ = ("cls", "handlers", "idle_timeout", "key", "position", "rebuild", "state", "store")
+    __slots__ = (
+        "cls",
+        "handlers",
+        "idle_timeout",
+        "key",
+        "keys",
+        "position",
+        "rebuild",
+        "state",
+        "store",
+    )
 
     def __init__(self, cls: type[Aggregate], runtime: Runtime, key: str) -> None:
         self.cls = cls
@@ -36,6 +46,8 @@ class AggregateActor:
         self.idle_timeout = runtime.passivate_after if setting == "runtime" else setting
         self.state: Aggregate = cls()
         self.position = 0
+        #: Idempotency keys committed in this stream -> (first version, last version).
+        self.keys: dict[str, tuple[int, int]] = {}
         #: After an append whose outcome is unknown, or an evolve that failed, the state is not
         #: trusted: it is brought up to date from the store before the next command.
         self.rebuild = False
@@ -49,6 +61,7 @@ class AggregateActor:
         self.state._id = self.key
         self.state._version = 0
         self.position = 0
+        self.keys = {}
 
     async def _catch_up(self) -> None:
         records = await self.store.read_stream(self.key, from_version=self.state._version + 1)
@@ -58,6 +71,13 @@ class AggregateActor:
             if entry is None:
                 raise unknown(record, self.cls.__name__)
             self._evolve(entry[1], decode(record, entry[0]), record)
+            key = idempotency_key_of(record)
+            if key is not None:
+                self._remember_key(key, record.version, record.version)
+
+    def _remember_key(self, key: str, first: int, last: int) -> None:
+        seen = self.keys.get(key)
+        self.keys[key] = (min(first, seen[0]), max(last, seen[1])) if seen else (first, last)
 
     def _evolve(self, handler: Any, event: Event, record: RecordedEvent) -> None:
         handler(self.state, event)
@@ -99,7 +119,10 @@ class AggregateActor:
 
     async def _execute(self, handler: Any, command: Command) -> Committed:
         attempt = 0
+        key = command.idempotency_key
         while True:
+            if key is not None and key in self.keys:
+                return await self._committed_before(*self.keys[key])
             events = self._decide(handler, command)
             if not events:
                 return Committed(
@@ -119,6 +142,26 @@ class AggregateActor:
                 await self._catch_up()
                 continue
             return self._commit(events, records, command)
+
+    async def _committed_before(self, first: int, last: int) -> Committed:
+        """The reply of the command that committed versions first..last, rebuilt from the store."""
+        records = [
+            r
+            for r in await self.store.read_stream(self.key, from_version=first)
+            if r.version <= last
+        ]
+        events = self.handlers.events
+        recorded = []
+        for record in records:
+            entry = events.get(record.type)
+            if entry is None:
+                raise unknown(record, self.cls.__name__)
+            recorded.append(Recorded(decode(record, entry[0]), record))
+        final = records[-1]
+        causation = final.metadata.get("causation_id", "")
+        if chatty():
+            _log.info("command_deduplicated", version=final.version)
+        return Committed(self.key, final.version, final.position, tuple(recorded), causation)
 
     def _decide(self, handler: Any, command: Command) -> Sequence[Event]:
         result = handler(self.state, command)
@@ -164,5 +207,7 @@ class AggregateActor:
             self.rebuild = True
             _log.error("evolve_failed", exc_info=exc, version=records[-1].version)
         last = records[-1]
+        if command.idempotency_key is not None:
+            self._remember_key(command.idempotency_key, records[0].version, last.version)
         recorded = tuple(Recorded(e, r) for e, r in zip(events, records, strict=True))
         return Committed(self.key, last.version, last.position, recorded, command.command_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from json.encoder import encode_basestring as _json_string
 from typing import Any, TypeVar
 
@@ -28,7 +29,24 @@ def metadata_of(command: Command) -> bytes:
     """The metadata JSON of the events ``command`` causes (made once per command)."""
     causation = _json_string(command.command_id)
     correlation = _json_string(command.correlation_id) if command.correlation_id else causation
-    return f'{{"causation_id":{causation},"correlation_id":{correlation}}}'.encode()
+    key = command.idempotency_key
+    if key is None:
+        return f'{{"causation_id":{causation},"correlation_id":{correlation}}}'.encode()
+    return (
+        f'{{"causation_id":{causation},"correlation_id":{correlation},'
+        f'"idempotency_key":{_json_string(key)}}}'
+    ).encode()
+
+
+_KEY_MARK = b'"idempotency_key"'
+
+
+def idempotency_key_of(record: RecordedEvent) -> str | None:
+    """The idempotency key stored with ``record``, if any (the JSON is parsed only if there)."""
+    if _KEY_MARK not in record.metadata_json:
+        return None
+    key = json.loads(record.metadata_json).get("idempotency_key")
+    return key if isinstance(key, str) else None
 
 
 def decode(record: RecordedEvent, event_type: type[E]) -> E:

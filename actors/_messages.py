@@ -24,10 +24,16 @@ class Command(Message):
 
     ``command_id`` becomes the causation id of the events it produces; ``correlation_id``
     (default: the command id) is copied to them so a whole flow can be traced.
+
+    ``idempotency_key``: a command whose key this aggregate has already committed is not run
+    again; ``ask`` replies the original ``Committed``. The key is stored with the events, so this
+    holds across passivation and restarts. (A command that produced no events stores nothing,
+    so it simply runs again.)
     """
 
     command_id: str = Field(default_factory=new_id)
     correlation_id: str | None = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
     def __reply__(self) -> Committed:
         raise NotImplementedError  # a typing marker: ask() on a Command returns Committed
