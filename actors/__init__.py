@@ -5,20 +5,25 @@
 """
 
 from ._aggregate import Aggregate
-from ._errors import Rejected
+from ._errors import ProjectionStopped, Rejected
 from ._handlers import on
 from ._messages import Command, Event, Message, Query
 from ._projection import Projection
 from ._recorded import Committed, Recorded
 from ._replay import load, replay
+from ._status import GetProjectionStatus, ParkedEvent, ProjectionStatus
 
 __all__ = [
     "Aggregate",
     "Command",
     "Committed",
     "Event",
+    "GetProjectionStatus",
     "Message",
+    "ParkedEvent",
     "Projection",
+    "ProjectionStatus",
+    "ProjectionStopped",
     "Query",
     "Recorded",
     "Rejected",

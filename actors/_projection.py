@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ._handlers import Handlers
 
@@ -20,8 +20,13 @@ class Projection:
     Event types without a handler are passed over without being decoded.
 
     A query asked with ``after=position`` is answered once that position has been applied.
-    If an event handler raises, the projection stops (it never skips an event silently) and the
-    error is logged with the event's position.
+
+    If an event handler raises, the event is tried again ``retry_limit`` times, waiting
+    ``retry_backoff`` seconds, doubled each time; then, by ``on_failure``, the projection either
+    stops applying events (``"stop"``, the default) or parks the event as a dead letter and goes
+    on (``"park"``). It never skips an event silently: both are logged with the event's position,
+    and ``GetProjectionStatus`` reports the state, the position and the parked events. A handler
+    should not change the model before it can fail, since it may run again.
     """
 
     actor_kind: ClassVar[str] = "projection"
@@ -29,6 +34,12 @@ class Projection:
     start_after: ClassVar[int] = 0
     #: How many events are read from the store at a time while catching up.
     batch_size: ClassVar[int] = 1000
+    #: How many times an event whose handler raised is tried again.
+    retry_limit: ClassVar[int] = 3
+    #: Seconds before the first retry, doubled for each next one.
+    retry_backoff: ClassVar[float] = 0.1
+    #: After the retries: stop applying events, or park the event and go on.
+    on_failure: ClassVar[Literal["stop", "park"]] = "stop"
     __handlers__: ClassVar[Handlers]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -37,6 +48,11 @@ class Projection:
         if cls.__handlers__.commands:
             names = ", ".join(t.__name__ for t in cls.__handlers__.commands)
             raise TypeError(f"projection {cls.__name__} cannot handle commands ({names})")
+        if cls.on_failure not in ("stop", "park"):
+            raise TypeError(
+                f"projection {cls.__name__}: on_failure must be 'stop' or 'park', "
+                f"got {cls.on_failure!r}"
+            )
 
     @classmethod
     def create_behavior(cls, runtime: Runtime, key: str, *args: Any, **kwargs: Any) -> Behavior:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import heapq
 from itertools import count
-from typing import Any
+from typing import Any, Literal
 
-from runtime import ActorContext, ActorStopped, Envelope, Runtime, UnhandledMessage
+import anyio
+
+from runtime import ActorContext, Envelope, Runtime, UnhandledMessage
 from runtime._logging import chatty, get_logger
 from stores import EventStore, RecordedEvent
 
 from ._codec import decode
+from ._errors import ProjectionStopped
 from ._projection import Projection
 from ._recorded import Recorded
+from ._status import GetProjectionStatus, ParkedEvent, ProjectionStatus
 from ._support import store_of
 
 _log = get_logger("esactors.projection")
-
-
-class ProjectionFailed(Exception):
-    """Internal: an event handler raised; carries the failing event for the log and callers."""
 
 
 class ProjectionActor:
@@ -32,13 +32,16 @@ class ProjectionActor:
 
     def __init__(self, model: Projection, runtime: Runtime, key: str) -> None:
         self.model = model
+        self.settings = type(model)
         self.key = key
         self.handlers = type(model).__handlers__
         self.store: EventStore = store_of(runtime, type(model).__name__)
         self.position = type(model).start_after
+        self.state: Literal["running", "retrying", "stopped"] = "running"
+        self.parked: list[ParkedEvent] = []
+        self.error: str | None = None
         self._waiting: list[tuple[int, int, Envelope]] = []
         self._order = count()
-        self._failure: ProjectionFailed | None = None
 
     async def started(self, ctx: ActorContext) -> None:
         ctx.task_group.start_soon(self._follow, name=f"esactors:follow:{self.key}")
@@ -47,35 +50,97 @@ class ProjectionActor:
         events = self.handlers.events
         model = self.model
         async for batch in self.store.follow(
-            after=self.position, batch_size=type(model).batch_size
+            after=self.position, batch_size=self.settings.batch_size
         ):
             for record in batch:
                 entry = events.get(record.type)
                 if entry is not None:
-                    self._apply(entry, record)
+                    try:
+                        entry[1](model, Recorded(decode(record, entry[0]), record))
+                    except Exception as exc:
+                        if not await self._recover(entry, record, exc):
+                            self._stop(record, exc)
+                            return
                 self.position = record.position
             if self._waiting:
                 self._release()
-        raise ActorStopped("the store was closed")  # pragma: no cover - follow() raises first
 
-    def _apply(self, entry: tuple[Any, Any], record: RecordedEvent) -> None:
-        event_type, handler = entry
-        try:
-            handler(self.model, Recorded(decode(record, event_type), record))
-        except Exception as exc:
+    async def _recover(self, entry: tuple[Any, Any], record: RecordedEvent, exc: Exception) -> bool:
+        """Retry the event with backoff; then park it (True) or give up (False)."""
+        _log.warning(
+            "projection_handler_failed",
+            projection=self.key,
+            position=record.position,
+            stream_id=record.stream_id,
+            version=record.version,
+            type=record.type,
+            error=repr(exc),
+        )
+        delay = self.settings.retry_backoff
+        for attempt in range(1, self.settings.retry_limit + 1):
+            self.state = "retrying"
+            await anyio.sleep(delay)
+            delay *= 2
+            try:
+                entry[1](self.model, Recorded(decode(record, entry[0]), record))
+            except Exception as again:
+                exc = again
+                _log.warning(
+                    "projection_retry_failed",
+                    projection=self.key,
+                    position=record.position,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+            else:
+                self.state = "running"
+                return True
+        if self.settings.on_failure == "park":
+            self.parked.append(
+                ParkedEvent(
+                    self.key,
+                    record.position,
+                    record.stream_id,
+                    record.version,
+                    record.type,
+                    repr(exc),
+                )
+            )
             _log.error(
-                "projection_handler_failed",
+                "projection_event_parked",
+                projection=self.key,
                 position=record.position,
                 stream_id=record.stream_id,
                 version=record.version,
                 type=record.type,
                 error=repr(exc),
             )
-            self._failure = ProjectionFailed(
-                f"its handler failed on position {record.position} "
-                f"({record.type} of {record.stream_id!r} v{record.version}): {exc!r}"
-            )
-            raise self._failure from exc
+            self.state = "running"
+            return True
+        self.error = (
+            f"its handler failed on position {record.position} ({record.type} of "
+            f"{record.stream_id!r} v{record.version}): {exc!r}"
+        )
+        return False
+
+    def _stop(self, record: RecordedEvent, exc: Exception) -> None:
+        self.state = "stopped"
+        _log.error(
+            "projection_stopped",
+            projection=self.key,
+            position=self.position,
+            failed_position=record.position,
+            error=repr(exc),
+        )
+        error = self._stopped_error()
+        for _, _, envelope in self._waiting:
+            envelope.fail(error)
+        self._waiting.clear()
+
+    def _stopped_error(self) -> ProjectionStopped:
+        return ProjectionStopped(
+            f"projection {self.key!r} stopped at position {self.position}: {self.error}"
+        )
 
     def _release(self) -> None:
         waiting = self._waiting
@@ -91,14 +156,23 @@ class ProjectionActor:
         except Exception as exc:
             envelope.fail(exc)
 
+    def status(self) -> ProjectionStatus:
+        """Where this projection is (the reply to ``GetProjectionStatus``)."""
+        return ProjectionStatus(self.key, self.state, self.position, tuple(self.parked), self.error)
+
     async def receive(self, envelope: Envelope) -> None:
         message = envelope.message
+        if isinstance(message, GetProjectionStatus):
+            envelope.resolve(self.status())
+            return
         if self.handlers.for_message(message) is None:
             raise UnhandledMessage(
                 f"projection {self.key!r} has no handler for {type(message).__name__}"
             )
         after = envelope.after
         if after is not None and after > self.position:
+            if self.state == "stopped":
+                raise self._stopped_error()
             heapq.heappush(self._waiting, (after, next(self._order), envelope))
             if chatty():
                 _log.debug("query_waiting", after=after, position=self.position)
@@ -106,8 +180,9 @@ class ProjectionActor:
         self._answer(envelope)
 
     async def stopped(self) -> None:
-        reason = f": {self._failure}" if self._failure is not None else ""
-        error = ActorStopped(f"projection {self.key!r} stopped at position {self.position}{reason}")
+        error = ProjectionStopped(
+            f"projection {self.key!r} stopped at position {self.position} before reaching it"
+        )
         for _, _, envelope in self._waiting:
             envelope.fail(error)
         self._waiting.clear()

@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from actors import Projection, Recorded, on
+from actors import GetProjectionStatus, Projection, ProjectionStopped, Recorded, on
 from runtime import ActorStopped, UnhandledMessage, open_runtime
 from stores import MemoryEventStore, SQLiteEventStore
 
@@ -151,8 +151,11 @@ async def test_a_projection_refuses_command_handlers_at_class_creation() -> None
             def touch(self, cmd: Touch) -> None: ...
 
 
-async def test_a_failing_event_handler_stops_the_projection_and_fails_waiting_queries() -> None:
+async def test_a_handler_that_keeps_failing_stops_the_projection_and_says_where() -> None:
     class Fragile(Balances):
+        retry_limit = 2
+        retry_backoff = 0.001
+
         @on(Deposited)
         def deposited(self, e: Recorded[Deposited]) -> None:
             if e.data.amount == 13:
@@ -163,11 +166,98 @@ async def test_a_failing_event_handler_stops_the_projection_and_fails_waiting_qu
         fragile = await rt.spawn(Fragile)
         await rt.get(Account, "a").ask(Deposit(amount=1))
         done = await rt.get(Account, "a").ask(Deposit(amount=13))
-        with anyio.fail_after(2), pytest.raises(ActorStopped, match="failed on position 2"):
+        await rt.get(Account, "a").ask(Deposit(amount=100))
+        with anyio.fail_after(2), pytest.raises(ProjectionStopped, match="failed on position 2"):
             await fragile.ask(GetBalance(account_id="a"), after=done.position)
-        # Stopped: it never skips past the failed event.
-        with pytest.raises(ActorStopped):
-            await fragile.ask(GetBalance(account_id="a"))
+        status = await fragile.ask(GetProjectionStatus())
+        assert (status.state, status.position, status.parked) == ("stopped", 1, ())
+        assert status.error is not None
+        assert "ValueError('unlucky')" in status.error
+        # It never skips past the failed event, and still answers from the model it has.
+        assert await fragile.ask(GetBalance(account_id="a")) == 1
+        with pytest.raises(ProjectionStopped):
+            await fragile.ask(GetBalance(account_id="a"), after=3)
+
+
+async def test_a_transient_handler_failure_is_retried_and_nothing_is_lost() -> None:
+    failures = [ConnectionError("flaky"), ConnectionError("flaky")]
+
+    class Flaky(Balances):
+        retry_backoff = 0.001
+
+        @on(Deposited)
+        def deposited(self, e: Recorded[Deposited]) -> None:
+            if e.data.amount == 13 and failures:
+                raise failures.pop()
+            super().deposited(e)
+
+    async with open_runtime(store=MemoryEventStore()) as rt:
+        flaky = await rt.spawn(Flaky)
+        for amount in (1, 13, 100):
+            done = await rt.get(Account, "a").ask(Deposit(amount=amount))
+        assert await flaky.ask(GetBalance(account_id="a"), after=done.position) == 114
+        status = await flaky.ask(GetProjectionStatus())
+        assert (status.state, status.position, status.parked) == ("running", 3, ())
+
+
+async def test_the_park_policy_sets_the_event_aside_and_goes_on() -> None:
+    class Parking(Balances):
+        retry_limit = 1
+        retry_backoff = 0.001
+        on_failure = "park"
+
+        @on(Deposited)
+        def deposited(self, e: Recorded[Deposited]) -> None:
+            if e.data.amount == 13:
+                raise ValueError("unlucky")
+            super().deposited(e)
+
+    async with open_runtime(store=MemoryEventStore()) as rt:
+        parking = await rt.spawn(Parking)
+        for amount in (1, 13, 100):
+            done = await rt.get(Account, "a").ask(Deposit(amount=amount))
+        assert await parking.ask(GetBalance(account_id="a"), after=done.position) == 101
+        status = await parking.ask(GetProjectionStatus())
+        assert (status.state, status.position) == ("running", 3)
+        [parked] = status.parked
+        assert (parked.projection, parked.position, parked.stream_id, parked.version) == (
+            "Parking",
+            2,
+            "a",
+            2,
+        )
+        assert parked.type == "Deposited"
+        assert "unlucky" in parked.error
+
+
+async def test_a_projection_reports_its_status_while_it_waits_to_retry() -> None:
+    gate = anyio.Event()
+
+    class Patient(Balances):
+        retry_limit = 1
+        retry_backoff = 0.2
+
+        @on(Deposited)
+        def deposited(self, e: Recorded[Deposited]) -> None:
+            if not gate.is_set():
+                gate.set()
+                raise ConnectionError("not yet")
+            super().deposited(e)
+
+    async with open_runtime(store=MemoryEventStore()) as rt:
+        patient = await rt.spawn(Patient)
+        done = await rt.get(Account, "a").ask(Deposit(amount=1))
+        await gate.wait()
+        assert (await patient.ask(GetProjectionStatus())).state == "retrying"
+        assert await patient.ask(GetBalance(account_id="a"), after=done.position) == 1
+        assert (await patient.ask(GetProjectionStatus())).state == "running"
+
+
+async def test_an_unknown_failure_policy_is_refused_when_the_class_is_defined() -> None:
+    with pytest.raises(TypeError, match="on_failure"):
+
+        class Confused(Balances):
+            on_failure = "ignore"  # type: ignore[assignment]
 
 
 async def test_queries_waiting_for_a_position_fail_when_the_projection_stops() -> None:
