@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ class Cell:
         "key",
         "kind",
         "mailbox",
+        "on_message",
         "regkey",
         "runtime",
         "scope",
@@ -56,6 +58,8 @@ class Cell:
         self.scope = anyio.CancelScope()
         #: monotonic() time since when the actor has been waiting for a message, or None.
         self.idle_since: float | None = None
+        #: Called with the cell for each message taken (the runtime's recency tracking).
+        self.on_message: Callable[[Cell], None] | None = None
 
     async def run(
         self,
@@ -128,6 +132,8 @@ class Cell:
                     self.idle_since = None
             except MailboxClosed:
                 return
+            if self.on_message is not None:
+                self.on_message(self)
             try:
                 await receive(envelope)
             except Exception as exc:
@@ -147,6 +153,10 @@ class Cell:
                     )
                 )
                 raise
+
+    def is_idle(self) -> bool:
+        """Waiting for a message with none queued: stopping it now interrupts nothing."""
+        return self.idle_since is not None and not len(self.mailbox)
 
     def passivate_if_idle(self, now: float) -> bool:
         """Stop the actor if it has waited for a message longer than its idle timeout."""

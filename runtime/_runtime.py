@@ -13,7 +13,7 @@ from anyio.abc import TaskGroup
 from ._behavior import ActorType
 from ._cell import Cell
 from ._errors import ActorStopped
-from ._logging import get_logger
+from ._logging import chatty, get_logger
 from ._ref import ActorRef
 
 _log = get_logger("esactors.runtime")
@@ -34,14 +34,20 @@ class Runtime:
         mailbox_size: int,
         passivate_after: float | None,
         shutdown_timeout: float,
+        max_live_actors: int | None = None,
     ) -> None:
-        _check_options(mailbox_size, passivate_after, shutdown_timeout)
+        _check_options(mailbox_size, passivate_after, shutdown_timeout, max_live_actors)
         self._tg = task_group
         self._store = store
         self.mailbox_size = mailbox_size
         #: Default idle time (seconds) before an on-demand actor is passivated; None: never.
         self.passivate_after = passivate_after
         self.shutdown_timeout = shutdown_timeout
+        #: At most this many on-demand actors live; the least recently used idle one is
+        #: passivated to make room for a new one. None: no cap.
+        self.max_live_actors = max_live_actors
+        # On-demand actors in least- to most-recently-used order (kept only with a cap).
+        self._recency: dict[tuple[type, str], Cell] = {}
         #: Live actors by (type, key): the ones a message can reach.
         self._cells: dict[tuple[type, str], Cell] = {}
         #: Every actor task not finished yet, including those stopping (no longer in _cells).
@@ -127,10 +133,29 @@ class Runtime:
         actor_type, key = regkey
         if not activate:
             raise ActorStopped(f"{actor_type.__name__} {key!r} is stopped")
+        if self.max_live_actors is not None and len(self._recency) >= self.max_live_actors:
+            self._evict()
         behavior = actor_type.create_behavior(self, key)  # type: ignore[attr-defined]
         cell = self._register(regkey, actor_type.actor_kind, key, behavior)  # type: ignore[attr-defined]
+        if self.max_live_actors is not None:
+            self._recency[regkey] = cell
+            cell.on_message = self._touch
         self._tg.start_soon(cell.run, name=f"esactors:{cell.kind}:{key}")
         return cell
+
+    def _touch(self, cell: Cell) -> None:
+        recency = self._recency
+        if recency.pop(cell.regkey, None) is cell:
+            recency[cell.regkey] = cell
+
+    def _evict(self) -> None:
+        """Passivate the least recently used idle actor. If every one is busy, none is: the
+        cap is exceeded for a moment rather than a command dropped."""
+        victim = next((c for c in self._recency.values() if c.is_idle()), None)
+        if victim is not None:
+            victim.close()
+            if chatty():
+                _log.debug("actor_evicted", actor=victim.kind, actor_id=victim.key)
 
     def _schedule_sweeps(self, idle_timeout: float) -> None:
         # Sweep four times per shortest idle timeout: an actor is passivated between 1 and 1.25
@@ -154,6 +179,8 @@ class Runtime:
     def _forget(self, cell: Cell) -> None:
         if self._cells.get(cell.regkey) is cell:
             del self._cells[cell.regkey]
+        if self._recency.get(cell.regkey) is cell:
+            del self._recency[cell.regkey]
 
     def _finished(self, cell: Cell) -> None:
         self._running.discard(cell)
@@ -182,8 +209,13 @@ async def _run_spawned(cell: Cell, *, task_status: Any = anyio.TASK_STATUS_IGNOR
 
 
 def _check_options(
-    mailbox_size: int, passivate_after: float | None, shutdown_timeout: float
+    mailbox_size: int,
+    passivate_after: float | None,
+    shutdown_timeout: float,
+    max_live_actors: int | None = None,
 ) -> None:
+    if max_live_actors is not None and max_live_actors < 1:
+        raise ValueError(f"max_live_actors must be at least 1 or None, got {max_live_actors}")
     if mailbox_size < 1:
         raise ValueError(f"mailbox_size must be at least 1, got {mailbox_size}")
     if passivate_after is not None and passivate_after <= 0:
@@ -211,20 +243,22 @@ async def open_runtime(
     mailbox_size: int = DEFAULT_MAILBOX_SIZE,
     passivate_after: float | None = DEFAULT_PASSIVATE_AFTER,
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    max_live_actors: int | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open a runtime: one task group that every actor it starts lives in.
 
     ``store`` (an event store, for aggregates and projections) is opened on entry if it is an
     async context manager, and closed on exit after every actor has stopped. ``mailbox_size``
     bounds each actor's mailbox; ``passivate_after`` is the default idle time in seconds before an
-    on-demand actor is passivated (None: never).
+    on-demand actor is passivated (None: never). ``max_live_actors`` caps the on-demand actors
+    live at once: activating one more passivates the least recently used idle one.
 
     On exit, actors take no new messages, handle what is already in their mailboxes, and stop;
     after ``shutdown_timeout`` seconds the rest are cancelled (a commit in progress still finishes)
     and their queued asks fail with ``ActorStopped``. Cancelling the enclosing scope stops the
     actors the same way.
     """
-    _check_options(mailbox_size, passivate_after, shutdown_timeout)
+    _check_options(mailbox_size, passivate_after, shutdown_timeout, max_live_actors)
     error: BaseException | None = None
     async with AsyncExitStack() as stack:
         if store is not None and hasattr(store, "__aenter__"):
@@ -236,6 +270,7 @@ async def open_runtime(
                 mailbox_size=mailbox_size,
                 passivate_after=passivate_after,
                 shutdown_timeout=shutdown_timeout,
+                max_live_actors=max_live_actors,
             )
             try:
                 yield runtime
