@@ -15,6 +15,8 @@ from ._errors import InvalidEvent, StoreClosed
 from ._records import NewEvent, RecordedEvent
 
 MAX_STREAM_ID_LENGTH = 200
+#: Default cap on one event's data plus metadata, in bytes.
+DEFAULT_MAX_EVENT_BYTES = 1 << 20
 MAX_TYPE_LENGTH = 200
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*")
 
@@ -25,7 +27,12 @@ def _valid_type_name(name: str) -> bool:
     return len(name) <= MAX_TYPE_LENGTH and _TYPE_NAME.fullmatch(name) is not None
 
 
-def check_append(stream_id: str, events: Sequence[NewEvent], expected_version: int | None) -> None:
+def check_append(
+    stream_id: str,
+    events: Sequence[NewEvent],
+    expected_version: int | None,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+) -> None:
     """Refuse bad input to ``append`` with an error that names the thing at fault."""
     if not isinstance(stream_id, str) or not stream_id:
         raise InvalidEvent(f"stream id must be a non-empty string, got {stream_id!r}")
@@ -53,6 +60,12 @@ def check_append(stream_id: str, events: Sequence[NewEvent], expected_version: i
                 f"event {event.type!r} for stream {stream_id!r}: data and metadata must be "
                 f"JSON bytes, got {type(event.data).__name__} and {type(event.metadata).__name__}"
             )
+        size = len(event.data) + len(event.metadata)
+        if size > max_event_bytes:
+            raise InvalidEvent(
+                f"event {event.type!r} for stream {stream_id!r} is {size:,} bytes, "
+                f"over the store's limit of {max_event_bytes:,} (max_event_bytes)"
+            )
         if not isinstance(event.event_id, str) or not event.event_id:
             raise InvalidEvent(
                 f"event {event.type!r} for stream {stream_id!r}: event_id must be a non-empty "
@@ -72,7 +85,11 @@ class StoreBase:
     #: only local commits wake them). Stores another process can write to set it.
     poll_interval: float | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        if max_event_bytes < 1:
+            raise ValueError(f"max_event_bytes must be positive, got {max_event_bytes}")
+        #: Appends of an event larger than this (data + metadata) fail with InvalidEvent.
+        self.max_event_bytes = max_event_bytes
         # Made only when a follower waits, so a commit nobody waits for allocates nothing.
         self._changed: anyio.Event | None = None
         self._closed = False

@@ -6,7 +6,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Collection, Sequence
 
-from ._base import StoreBase, check_append
+from ._base import DEFAULT_MAX_EVENT_BYTES, StoreBase, check_append
 from ._errors import StoreClosed, StreamVersionConflict
 from ._records import NewEvent, RecordedEvent
 
@@ -16,15 +16,15 @@ class MemoryEventStore(StoreBase):
 
     Closing it keeps its events, so one instance can be reopened (e.g. by a second runtime)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        super().__init__(max_event_bytes=max_event_bytes)
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
 
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[RecordedEvent]:
-        check_append(stream_id, events, expected_version)
+        check_append(stream_id, events, expected_version, self.max_event_bytes)
         if self._closed:
             raise StoreClosed("the store is closed")
         stream = self._streams.get(stream_id)

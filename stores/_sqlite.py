@@ -17,7 +17,7 @@ import anyio
 
 from runtime._logging import chatty, get_logger
 
-from ._base import StoreBase, check_append
+from ._base import DEFAULT_MAX_EVENT_BYTES, StoreBase, check_append
 from ._errors import InvalidEvent, StoreClosed, StoreError, StreamVersionConflict
 from ._group import Group, Request
 from ._records import NewEvent, RecordedEvent
@@ -130,7 +130,8 @@ class SQLiteEventStore(StoreBase):
 
     ``durability="full"`` (default) fsyncs every commit (``synchronous=FULL``); ``"normal"``
     may lose the last commits on power loss, never on a process crash. ``poll_interval`` is how
-    often idle followers look for events appended by other processes.
+    often idle followers look for events appended by other processes. ``max_event_bytes``
+    caps one event's data plus metadata (1 MiB by default).
     """
 
     def __init__(
@@ -140,8 +141,9 @@ class SQLiteEventStore(StoreBase):
         durability: Literal["full", "normal"] = "full",
         poll_interval: float = 0.2,
         busy_timeout: float = 10.0,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
-        super().__init__()
+        super().__init__(max_event_bytes=max_event_bytes)
         if durability not in ("full", "normal"):
             raise ValueError(f"durability must be 'full' or 'normal', got {durability!r}")
         self.path = Path(path)
@@ -214,7 +216,7 @@ class SQLiteEventStore(StoreBase):
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[RecordedEvent]:
-        check_append(stream_id, events, expected_version)
+        check_append(stream_id, events, expected_version, self.max_event_bytes)
         await self._connection("writer")
         request = _Append(stream_id, events, expected_version)
         await self._appends.submit(request)
