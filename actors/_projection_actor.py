@@ -124,6 +124,7 @@ class ProjectionActor:
         return False
 
     def _stop(self, record: RecordedEvent, exc: Exception) -> None:
+        self._release()  # queries for positions it did reach are answered, not failed
         self.state = "stopped"
         _log.error(
             "projection_stopped",
