@@ -248,10 +248,13 @@ async def open_runtime(
     """Open a runtime: one task group that every actor it starts lives in.
 
     ``store`` (an event store, for aggregates and projections) is opened on entry if it is an
-    async context manager, and closed on exit after every actor has stopped. ``mailbox_size``
-    bounds each actor's mailbox; ``passivate_after`` is the default idle time in seconds before an
-    on-demand actor is passivated (None: never). ``max_live_actors`` caps the on-demand actors
-    live at once: activating one more passivates the least recently used idle one.
+    async context manager, and closed on exit after every actor has stopped. A string is a
+    store URL (``"sqlite:///bank.db"``, ``"postgresql://host/db"``, ``"memory://"``; see
+    ``stores.store_from_url``); a bad one raises ``ValueError`` before anything starts.
+    ``mailbox_size`` bounds each actor's mailbox; ``passivate_after`` is the default idle time
+    in seconds before an on-demand actor is passivated (None: never). ``max_live_actors`` caps
+    the on-demand actors live at once: activating one more passivates the least recently used
+    idle one.
 
     On exit, actors take no new messages, handle what is already in their mailboxes, and stop;
     after ``shutdown_timeout`` seconds the rest are cancelled (a commit in progress still finishes)
@@ -259,6 +262,13 @@ async def open_runtime(
     actors the same way.
     """
     _check_options(mailbox_size, passivate_after, shutdown_timeout, max_live_actors)
+    if isinstance(store, str):
+        # The one place runtime reaches up to stores (layering: runtime <- stores <- actors):
+        # only stores knows how to build a store from a URL. Imported here, when a URL is
+        # given, so importing runtime never imports stores (no cycle: stores imports runtime).
+        from stores import store_from_url
+
+        store = store_from_url(store)
     error: BaseException | None = None
     async with AsyncExitStack() as stack:
         if store is not None and hasattr(store, "__aenter__"):

@@ -12,9 +12,11 @@ from ._errors import (
     UnknownEventType,
 )
 from ._memory import MemoryEventStore
+from ._postgres import PostgresEventStore
 from ._protocol import EventStore
 from ._records import NewEvent, RecordedEvent
 from ._sqlite import SQLiteEventStore
+from ._url import store_from_url
 
 __all__ = [
     "EventDecodeError",
@@ -22,10 +24,12 @@ __all__ = [
     "InvalidEvent",
     "MemoryEventStore",
     "NewEvent",
+    "PostgresEventStore",
     "RecordedEvent",
     "SQLiteEventStore",
     "StoreClosed",
     "StoreError",
     "StreamVersionConflict",
     "UnknownEventType",
+    "store_from_url",
 ]

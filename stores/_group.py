@@ -42,16 +42,29 @@ class Request:
 Q = TypeVar("Q", bound=Request)
 
 
+def _take_all(queue: list[Q]) -> tuple[list[Q], list[Q]]:
+    return queue, []
+
+
 class Group(Generic[Q]):
     """Runs submitted requests in batches with ``run_batch``, which must answer every request
-    of its batch and never raise."""
+    of its batch and never raise. ``take`` splits the queue into the next batch and the rest
+    (default: everything queued is one batch)."""
 
-    __slots__ = ("_queue", "_run_batch", "_running")
+    __slots__ = ("_queue", "_run_batch", "_running", "_take", "idle")
 
-    def __init__(self, run_batch: Callable[[list[Q]], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        run_batch: Callable[[list[Q]], Awaitable[None]],
+        take: Callable[[list[Q]], tuple[list[Q], list[Q]]] = _take_all,
+    ) -> None:
         self._run_batch = run_batch
+        self._take = take
         self._queue: list[Q] = []
         self._running = False
+        #: Set while no batch runs (a store closing waits for the batch in progress).
+        self.idle = anyio.Event()
+        self.idle.set()
 
     async def submit(self, request: Q) -> None:
         """Queue ``request`` and return once its batch is done (then read its answer).
@@ -72,6 +85,7 @@ class Group(Generic[Q]):
                 await self._lead()
         else:
             self._running = True
+            self.idle = anyio.Event()
             await self._lead()
 
     async def _lead(self) -> None:
@@ -79,7 +93,7 @@ class Group(Generic[Q]):
         with anyio.CancelScope(shield=True):
             try:
                 while self._queue:
-                    batch, self._queue = self._queue, []
+                    batch, self._queue = self._take(self._queue)
                     await self._run_batch(batch)
                     for request in batch:
                         request.finished = True
@@ -89,11 +103,11 @@ class Group(Generic[Q]):
                         successor.lead = True
                         successor._wake()
                         return
-                self._running = False
+                self._stop()
             except BaseException as exc:
                 # run_batch must not raise; if it did anyway, answer everyone rather than
                 # leave them waiting for a runner that is gone.
-                self._running = False
+                self._stop()
                 stranded, self._queue = [*batch, *self._queue], []
                 for request in stranded:
                     if not request.finished:
@@ -101,3 +115,7 @@ class Group(Generic[Q]):
                         request.finished = True
                         request._wake()
                 raise
+
+    def _stop(self) -> None:
+        self._running = False
+        self.idle.set()

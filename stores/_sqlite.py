@@ -194,10 +194,13 @@ class SQLiteEventStore(StoreBase):
 
     async def aclose(self) -> None:
         """Close both connections (after any commit in progress); followers end."""
-        writer, reader = self._writer, self._reader
-        self._writer = self._reader = None
-        await super().aclose()
+        await super().aclose()  # refuses new appends and ends followers
         with anyio.CancelScope(shield=True):
+            # Let a commit in progress finish and answer its callers.
+            with anyio.move_on_after(self._busy_ms / 1000 + 5):
+                await self._appends.idle.wait()
+            writer, reader = self._writer, self._reader
+            self._writer = self._reader = None
             for conn in (writer, reader):
                 if conn is not None:
                     await conn.close()

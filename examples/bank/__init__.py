@@ -1,8 +1,9 @@
-"""The bank demo: ``python -m examples.bank`` (or ``make demo``).
+"""The bank demo: ``python -m examples.bank`` (or ``make demo``, ``make demo-cluster``).
 
-Accounts are event-sourced aggregates on the SQLite store, many concurrent clients deposit,
-withdraw and transfer, a ``Balances`` projection keeps the read model, and at the end the read
-model is checked against balances recomputed from the stored events.
+Accounts are event-sourced aggregates (on SQLite by default, on any store by URL, in one
+process or several), many concurrent clients deposit, withdraw and transfer, a ``Balances``
+projection keeps the read model, and at the end the read model is checked against balances
+recomputed from the stored events.
 """
 
 from .balances import AllBalances, Balances, GetBalance, GetTotals, TopBalances, Totals

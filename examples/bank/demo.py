@@ -8,11 +8,12 @@ import time
 from dataclasses import dataclass
 
 from runtime import open_runtime
-from stores import SQLiteEventStore
+from stores import MemoryEventStore
 
 from .audit import compare, recompute
 from .balances import AllBalances, Balances, GetTotals, TopBalances, Totals
 from .progress import progress
+from .where import describe, store_for
 from .workload import Tally, account_ids, open_accounts, run_clients
 
 TOP = 5
@@ -64,8 +65,9 @@ async def run_demo(
     seed: int | None = None,
     quiet: bool = False,
 ) -> Summary:
-    """Open ``accounts`` accounts in the SQLite store at ``db_path`` (those not open yet), run
+    """Open ``accounts`` accounts in the store at ``db_path`` (those not open yet), run
     ``commands`` random commands from ``clients`` concurrent clients, and check the result.
+    ``db_path`` is a SQLite file, or a store URL (``postgresql://...``, see ``where.py``).
 
     ``seed`` (default: a random one, reported in the summary) fixes each client's commands.
     Progress goes to stderr unless ``quiet``. Rejected commands are counted, not raised; a
@@ -81,7 +83,7 @@ async def run_demo(
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     tally = Tally()
-    store = SQLiteEventStore(db_path)
+    store = store_for(db_path)
     async with open_runtime(store=store) as rt:
         events_before = await store.last_position()
         balances = await rt.spawn(Balances)
@@ -116,8 +118,10 @@ async def run_demo(
 
     started = time.perf_counter()
     # A store of its own, opened after the runtime closed: the check reads what is on disk,
-    # not the in-memory copies the runtime's store kept for its followers.
-    async with SQLiteEventStore(db_path) as fresh:
+    # not the in-memory copies the runtime's store kept for its followers. (A memory store
+    # is all the storage there is: that one, reopened.)
+    fresh = store if isinstance(store, MemoryEventStore) else store_for(db_path)
+    async with fresh:
         ledger = await recompute(fresh, until=events_stored)
     problems = compare(ledger, events_stored, read_balances, totals)
     expected = money_before + tally.money_in - tally.money_out
@@ -134,7 +138,7 @@ async def run_demo(
     check_seconds = time.perf_counter() - started
 
     return Summary(
-        db_path=str(db_path),
+        db_path=describe(db_path),
         seed=seed,
         clients=clients,
         accounts=totals.accounts,

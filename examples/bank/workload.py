@@ -11,8 +11,9 @@ from uuid import uuid4
 
 import anyio
 
-from actors import Rejected
+from actors import Command, Committed, Rejected
 from runtime import ActorRef, Runtime
+from stores import StreamVersionConflict
 
 from .domain import Account, Deposit, OpenAccount, Withdraw
 
@@ -29,6 +30,9 @@ MISDIRECTED_SHARE = 0.01  # of transfers
 MAX_DEPOSIT = 100
 MAX_WITHDRAWAL = 150  # above the typical balance early on, so some are rejected
 MAX_TRANSFER = 100
+#: How often a command is sent again when its actor ran out of conflict retries (other nodes
+#: kept winning its stream). Nothing was stored then, so sending it again is safe.
+RESENDS = 5
 
 
 def account_ids(count: int) -> list[str]:
@@ -84,17 +88,31 @@ async def _transfer_legs(
     source: ActorRef, target: ActorRef, amount: int, correlation_id: str
 ) -> TransferOutcome:
     try:
-        await source.ask(Withdraw(amount=amount, correlation_id=correlation_id))
+        await ask(source, Withdraw(amount=amount, correlation_id=correlation_id))
     except Rejected:
         return TransferOutcome.REJECTED
     try:
-        await target.ask(Deposit(amount=amount, correlation_id=correlation_id))
+        await ask(target, Deposit(amount=amount, correlation_id=correlation_id))
     except Rejected:
         # Cannot be rejected in turn: the source is open (it just paid) and deposits to an
         # open account always succeed.
-        await source.ask(Deposit(amount=amount, correlation_id=correlation_id))
+        await ask(source, Deposit(amount=amount, correlation_id=correlation_id))
         return TransferOutcome.COMPENSATED
     return TransferOutcome.DONE
+
+
+async def ask(account: ActorRef, command: Command) -> Committed:
+    """``account.ask(command)``, sent again (up to ``RESENDS`` times) if it fails with a
+    ``StreamVersionConflict``: with several nodes on one store, the account's actor here may
+    lose the race for its stream more often than it retries by itself."""
+    for resend in range(RESENDS):
+        try:
+            committed: Committed = await account.ask(command)
+        except StreamVersionConflict:
+            await anyio.sleep(random.uniform(0, 0.01 * 2**resend))
+        else:
+            return committed
+    return await account.ask(command)
 
 
 async def open_accounts(
@@ -107,7 +125,7 @@ async def open_accounts(
         for account_id in stripe:
             opening = OpenAccount(initial_deposit=OPENING_DEPOSIT)
             try:
-                done = await rt.get(Account, account_id).ask(opening)
+                done = await ask(rt.get(Account, account_id), opening)
             except Rejected:
                 pass
             else:
@@ -170,7 +188,7 @@ async def run_clients(
 async def _deposit(account: ActorRef, amount: int, tally: Tally) -> None:
     tally.deposits += 1
     try:
-        done = await account.ask(Deposit(amount=amount))
+        done = await ask(account, Deposit(amount=amount))
     except Rejected:
         tally.rejected += 1
     else:
@@ -181,7 +199,7 @@ async def _deposit(account: ActorRef, amount: int, tally: Tally) -> None:
 async def _withdraw(account: ActorRef, amount: int, tally: Tally) -> None:
     tally.withdrawals += 1
     try:
-        done = await account.ask(Withdraw(amount=amount))
+        done = await ask(account, Withdraw(amount=amount))
     except Rejected:
         tally.rejected += 1
     else:
