@@ -63,7 +63,8 @@ class AggregateActor:
         self.position = 0
         self.keys = {}
 
-    async def _catch_up(self) -> None:
+    async def _catch_up(self) -> bool:
+        """Apply the stream's events after this copy's version; whether there were any."""
         records = await self.store.read_stream(self.key, from_version=self.state._version + 1)
         events = self.handlers.events
         for record in records:
@@ -74,6 +75,7 @@ class AggregateActor:
             key = idempotency_key_of(record)
             if key is not None:
                 self._remember_key(key, record.version, record.version)
+        return bool(records)
 
     def _remember_key(self, key: str, first: int, last: int) -> None:
         seen = self.keys.get(key)
@@ -123,7 +125,15 @@ class AggregateActor:
         while True:
             if key is not None and key in self.keys:
                 return await self._committed_before(*self.keys[key])
-            events = self._decide(handler, command)
+            try:
+                events = self._decide(handler, command)
+            except Rejected:
+                # Refused on this copy's state: make sure it is not stale (another process may
+                # have appended) before saying no. Not stale: the refusal stands.
+                attempt += 1
+                if attempt > self.cls.max_conflict_retries or not await self._catch_up():
+                    raise
+                continue
             if not events:
                 return Committed(
                     self.key, self.state._version, self.position, (), command.command_id

@@ -258,6 +258,18 @@ async def test_a_conflict_reloads_the_stream_and_redecides_on_the_new_state() ->
         assert await ref.ask(GetState()) == 0
 
 
+async def test_a_refusal_is_checked_against_the_store_before_it_is_given() -> None:
+    store = MemoryEventStore()
+    async with open_runtime(store=store) as one, open_runtime(store=store) as two:
+        stale = one.get(Account, "acc-1")
+        assert await stale.ask(GetState()) == 0
+        await two.get(Account, "acc-1").ask(Deposit(amount=10))
+        # This copy still believes the balance is 0; the store says 10.
+        assert (await stale.ask(Withdraw(amount=5))).version == 2
+        with pytest.raises(Rejected):
+            await stale.ask(Withdraw(amount=50))
+
+
 async def test_an_unknown_stored_event_type_names_stream_version_and_type() -> None:
     store = MemoryEventStore()
     await store.append(
