@@ -1,0 +1,9 @@
+"""``python -m benchmarks`` (what ``make bench`` runs): see ``benchmarks.cli``."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,45 @@
+"""The sizes of one benchmark run, shared by the parent and every worker process."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every part of the benchmark runs: the same accounts and commands on each side.
+
+    ``clients`` is the concurrency of the main esactors run (throughput, latency, lag);
+    ``few_clients`` that of the second latency run. ``idle_aggregates`` is how many live
+    aggregates the memory figure activates. ``seed`` fixes the shuffled order of each round.
+    """
+
+    accounts: int = 1_000
+    commands: int = 20_000
+    clients: int = 1_000
+    few_clients: int = 100
+    idle_aggregates: int = 100_000
+    seed: int = 2024
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name != "seed" and value < 1:
+                raise ValueError(f"{field.name} must be at least 1, got {value}")
+
+    def to_json(self) -> str:
+        """The settings as JSON, to hand to a worker process."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        """The settings a parent process handed over with :meth:`to_json`."""
+        return cls(**json.loads(text))
+
+
+#: ``--quick``: tiny sizes that run every part in a few seconds (smoke tests, a first look).
+QUICK = Settings(
+    accounts=20, commands=200, clients=20, few_clients=5, idle_aggregates=500, seed=2024
+)
