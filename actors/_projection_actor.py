@@ -29,6 +29,7 @@ class ProjectionActor:
     half-applied."""
 
     idle_timeout: float | None = None
+    uses_task_group = True  # for the follower task
 
     def __init__(self, model: Projection, runtime: Runtime, key: str) -> None:
         self.model = model

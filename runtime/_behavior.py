@@ -27,14 +27,24 @@ class Request(Protocol[R_co]):
 class ActorContext:
     """What a behavior gets from the runtime when it starts."""
 
-    __slots__ = ("key", "kind", "runtime", "task_group")
+    __slots__ = ("_task_group", "key", "kind", "runtime")
 
-    def __init__(self, runtime: Runtime, kind: str, key: str, task_group: TaskGroup) -> None:
+    def __init__(self, runtime: Runtime, kind: str, key: str, task_group: TaskGroup | None) -> None:
         self.runtime = runtime
         self.kind = kind
         self.key = key
-        #: The actor's own task group: helper tasks started here are cancelled when it stops.
-        self.task_group = task_group
+        self._task_group = task_group
+
+    @property
+    def task_group(self) -> TaskGroup:
+        """The actor's own task group: helper tasks started here are cancelled when it stops.
+        Only for behaviors that set ``uses_task_group = True``."""
+        if self._task_group is None:
+            raise RuntimeError(
+                f"{self.kind} {self.key!r} has no task group: its behavior must set "
+                "uses_task_group = True to start helper tasks"
+            )
+        return self._task_group
 
 
 class Behavior(Protocol):
@@ -42,6 +52,9 @@ class Behavior(Protocol):
 
     #: Seconds without a message after which the actor is passivated; None: never.
     idle_timeout: float | None
+
+    # Optional: ``uses_task_group = True`` gives ``started()`` a task group for helper tasks
+    # (ActorContext.task_group); without it the actor runs lighter, with none.
 
     async def started(self, ctx: ActorContext) -> None:
         """Activate (e.g. replay state). An exception fails the messages waiting for this actor."""

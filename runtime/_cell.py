@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import structlog
-from anyio.abc import TaskStatus
+from anyio.abc import TaskGroup, TaskStatus
 
 from ._behavior import ActorContext, Behavior
 from ._envelope import Envelope
@@ -27,8 +27,10 @@ class Cell:
     concurrent first messages to one key find one cell and one mailbox."""
 
     __slots__ = (
+        "_done",
+        "activated",
         "behavior",
-        "done",
+        "finished",
         "idle_since",
         "key",
         "kind",
@@ -36,7 +38,6 @@ class Cell:
         "on_message",
         "regkey",
         "runtime",
-        "scope",
     )
 
     def __init__(
@@ -54,8 +55,9 @@ class Cell:
         self.key = key
         self.behavior = behavior
         self.mailbox: Mailbox[Envelope] = Mailbox(capacity)
-        self.done = anyio.Event()
-        self.scope = anyio.CancelScope()
+        self.activated = False
+        self.finished = False
+        self._done: anyio.Event | None = None
         #: monotonic() time since when the actor has been waiting for a message, or None.
         self.idle_since: float | None = None
         #: Called with the cell for each message taken (the runtime's recency tracking).
@@ -74,26 +76,18 @@ class Cell:
         structlog.contextvars.bind_contextvars(actor=self.kind, actor_id=self.key)
         stop_reason: Exception = ActorStopped(f"{self.kind} {self.key!r} stopped")
         activation_error: Exception | None = None
-        activated = False
         try:
-            with self.scope:
+            if getattr(self.behavior, "uses_task_group", False):
                 async with anyio.create_task_group() as tg:
-                    try:
-                        await self.behavior.started(
-                            ActorContext(self.runtime, self.kind, self.key, tg)
-                        )
-                    except Exception as exc:
-                        activation_error = exc
-                    else:
-                        activated = True
-                        if chatty():
-                            _log.debug("actor_activated")
-                        task_status.started()
-                        await self._loop()
+                    activation_error = await self._activate_and_loop(tg, task_status)
                     # Stop helper tasks (a projection's follower) once the loop is done.
                     tg.cancel_scope.cancel()
+            else:
+                # Most actors (aggregates) start no helper task: no task group, whose cancel
+                # scopes cost about 2 KB per idle actor.
+                activation_error = await self._activate_and_loop(None, task_status)
         except Exception as exc:
-            if not activated:
+            if not self.activated:
                 activation_error = exc
             else:
                 # A crashed helper task must not take the whole runtime down with it.
@@ -110,9 +104,33 @@ class Cell:
                 except Exception as exc:
                     _log.error("actor_stop_failed", exc_info=exc)
             self.runtime._finished(self)
-            self.done.set()
+            self.finished = True
+            if self._done is not None:
+                self._done.set()
         if activation_error is not None and raise_activation_error:
             raise activation_error
+
+    async def _activate_and_loop(
+        self, tg: TaskGroup | None, task_status: TaskStatus[None]
+    ) -> Exception | None:
+        """Run ``started()``, then the message loop; the activation error, if any."""
+        try:
+            await self.behavior.started(ActorContext(self.runtime, self.kind, self.key, tg))
+        except Exception as exc:
+            return exc
+        self.activated = True
+        if chatty():
+            _log.debug("actor_activated")
+        task_status.started()
+        await self._loop()
+        return None
+
+    async def wait_done(self) -> None:
+        """Wait until the actor's task has finished."""
+        if not self.finished:
+            if self._done is None:
+                self._done = anyio.Event()  # made only for a waiter: most actors never get one
+            await self._done.wait()
 
     async def _loop(self) -> None:
         mailbox = self.mailbox

@@ -110,7 +110,7 @@ class ActorRef:
         if cell is None:
             return
         cell.close()
-        await cell.done.wait()
+        await cell.wait_done()
 
     async def _post(self, envelope: Envelope) -> None:
         while True:

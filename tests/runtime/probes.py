@@ -71,6 +71,9 @@ def probe_type(script: Script | None = None) -> type[ProbeBase]:
 
 
 class ProbeBehavior:
+    # Probes start helper tasks in some tests (StartHelper, on_start hooks).
+    uses_task_group = True
+
     def __init__(self, script: Script, runtime: Runtime, key: str) -> None:
         self.script = script
         self.key = key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import anyio
 import pytest
 
@@ -68,3 +70,36 @@ async def test_the_ask_being_handled_when_a_helper_crashes_fails_with_actor_stop
                 trigger.set()
     assert len(outcome) == 1
     assert isinstance(outcome[0], ActorStopped)
+
+
+async def test_a_behavior_without_a_task_group_is_told_so_when_it_asks_for_one() -> None:
+    from runtime import ActorContext, Envelope, Runtime
+
+    seen: list[str] = []
+
+    class Plain:
+        idle_timeout: float | None = None
+
+        async def started(self, ctx: ActorContext) -> None:
+            try:
+                ctx.task_group.start_soon(anyio.sleep, 1)
+            except RuntimeError as exc:
+                seen.append(str(exc))
+
+        async def receive(self, envelope: Envelope) -> None:
+            envelope.resolve(None)
+
+        async def stopped(self) -> None:
+            pass
+
+    class PlainType:
+        actor_kind: ClassVar[str] = "plain"
+
+        @classmethod
+        def create_behavior(cls, runtime: Runtime, key: str, *args: Any, **kwargs: Any) -> Plain:
+            return Plain()
+
+    async with open_runtime() as rt:
+        await rt.spawn(PlainType)
+    assert seen
+    assert "uses_task_group = True" in seen[0]
