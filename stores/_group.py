@@ -8,12 +8,13 @@ done it hands the runner role to the first caller still waiting, so nobody serve
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import anyio
 
 from ._errors import StoreError
+from ._records import NewEvent, RecordedEvent
 
 
 class Request:
@@ -37,6 +38,37 @@ class Request:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+class Append(Request):
+    """One caller's append waiting in a store's group-commit queue."""
+
+    __slots__ = ("events", "expected", "recorded", "stream_id")
+
+    def __init__(self, stream_id: str, events: Sequence[NewEvent], expected: int | None) -> None:
+        super().__init__()
+        self.stream_id = stream_id
+        self.events = events
+        self.expected = expected
+        self.recorded: list[RecordedEvent] | None = None
+
+    def records_after(self, version: int, position: int, at: float) -> list[RecordedEvent]:
+        """Its events as recorded after the stream's ``version`` and the log's ``position``."""
+        stream = self.stream_id
+        return [
+            RecordedEvent(
+                stream,
+                version + i,
+                position + i,
+                e.event_id,
+                e.type,
+                e.data,
+                e.metadata,
+                at,
+                e.payload,
+            )
+            for i, e in enumerate(self.events, 1)
+        ]
 
 
 Q = TypeVar("Q", bound=Request)

@@ -15,8 +15,8 @@ from runtime._logging import chatty, get_logger
 
 from ._base import DEFAULT_MAX_EVENT_BYTES, StoreBase, check_append
 from ._errors import InvalidEvent, StoreClosed, StoreError
-from ._group import Group
-from ._postgres_batch import Append, columns, record, take_batch
+from ._group import Append, Group
+from ._postgres_batch import columns, record, take_batch
 from ._postgres_sql import MAX_SCHEMA_LENGTH, MAX_TABLE_LENGTH, Statements, check_identifier
 from ._recent import RecentLog
 from ._records import NewEvent, RecordedEvent

@@ -3,27 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ._errors import StreamVersionConflict
-from ._group import Request
-from ._records import NewEvent, RecordedEvent
+from ._group import Append
 
 # One batch's events go to the server as one call; past this many, the rest wait for the next.
 MAX_BATCH_EVENTS = 5_000
-
-
-class Append(Request):
-    """One caller's append waiting in the queue."""
-
-    __slots__ = ("events", "expected", "recorded", "stream_id")
-
-    def __init__(self, stream_id: str, events: Sequence[NewEvent], expected: int | None) -> None:
-        super().__init__()
-        self.stream_id = stream_id
-        self.events = events
-        self.expected = expected
-        self.recorded: list[RecordedEvent] | None = None
 
 
 def take_batch(queue: list[Append]) -> tuple[list[Append], list[Append]]:
@@ -73,23 +57,9 @@ def record(batch: list[Append], head: int, versions: list[int], at: float) -> li
         if request.expected is not None and request.expected != current:
             request.error = StreamVersionConflict(request.stream_id, request.expected, current)
             continue
-        recorded = []
-        for event in request.events:
-            current += 1
-            head += 1
-            recorded.append(
-                RecordedEvent(
-                    request.stream_id,
-                    current,
-                    head,
-                    event.event_id,
-                    event.type,
-                    event.data,
-                    event.metadata,
-                    at,
-                    event.payload,
-                )
-            )
+        recorded = request.records_after(current, head, at)
+        current += len(recorded)
+        head += len(recorded)
         request.recorded = recorded
         accepted.append(request)
     return accepted

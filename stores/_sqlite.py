@@ -19,7 +19,7 @@ from runtime._logging import chatty, get_logger
 
 from ._base import DEFAULT_MAX_EVENT_BYTES, StoreBase, check_append
 from ._errors import InvalidEvent, StoreClosed, StoreError, StreamVersionConflict
-from ._group import Group, Request
+from ._group import Append, Group, Request
 from ._records import NewEvent, RecordedEvent
 
 _log = get_logger("esactors.stores.sqlite")
@@ -64,7 +64,7 @@ SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
 _RECENT = 20_000
 
 
-def _rows(request: _Append, version: int, position: int, now: float) -> list[str]:
+def _rows(request: Append, version: int, position: int, now: float) -> list[str]:
     """The JSON rows for ``_INSERT_JSON`` of one append (versions and positions after the
     given ones). Text goes in as JSON strings, so the stored bytes are exactly the given ones."""
     stream = _json_string(request.stream_id)
@@ -74,38 +74,6 @@ def _rows(request: _Append, version: int, position: int, now: float) -> list[str
         f"{_json_string(e.metadata.decode())},{now!r}]"
         for i, e in enumerate(request.events, 1)
     ]
-
-
-def _records(request: _Append, version: int, position: int, now: float) -> list[RecordedEvent]:
-    """The RecordedEvents of one append, as ``_rows`` stores them."""
-    stream = request.stream_id
-    return [
-        RecordedEvent(
-            stream,
-            version + i,
-            position + i,
-            e.event_id,
-            e.type,
-            e.data,
-            e.metadata,
-            now,
-            e.payload,
-        )
-        for i, e in enumerate(request.events, 1)
-    ]
-
-
-class _Append(Request):
-    """One caller's append waiting in the group-commit queue."""
-
-    __slots__ = ("events", "expected", "recorded", "stream_id")
-
-    def __init__(self, stream_id: str, events: Sequence[NewEvent], expected: int | None) -> None:
-        super().__init__()
-        self.stream_id = stream_id
-        self.events = events
-        self.expected = expected
-        self.recorded: list[RecordedEvent] | None = None
 
 
 class _StreamRead(Request):
@@ -152,7 +120,7 @@ class SQLiteEventStore(StoreBase):
         self._busy_ms = int(busy_timeout * 1000)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._appends: Group[_Append] = Group(self._commit)
+        self._appends: Group[Append] = Group(self._commit)
         self._stream_reads: Group[_StreamRead] = Group(self._read_streams)
         self._recent: deque[RecordedEvent] = deque(maxlen=_RECENT)
         self._open_lock = anyio.Lock()
@@ -221,14 +189,14 @@ class SQLiteEventStore(StoreBase):
     ) -> list[RecordedEvent]:
         check_append(stream_id, events, expected_version, self.max_event_bytes)
         await self._connection("writer")
-        request = _Append(stream_id, events, expected_version)
+        request = Append(stream_id, events, expected_version)
         await self._appends.submit(request)
         if request.error is not None:
             raise request.error
         assert request.recorded is not None
         return request.recorded
 
-    async def _commit(self, batch: list[_Append]) -> None:
+    async def _commit(self, batch: list[Append]) -> None:
         writer = self._writer
         if writer is None:
             closed = StoreClosed(f"{self!r} was closed")
@@ -240,7 +208,7 @@ class SQLiteEventStore(StoreBase):
             try:
                 versions, head = await self._versions_and_head(writer, batch)
                 rows: list[str] = []
-                pending: list[tuple[_Append, list[RecordedEvent]]] = []
+                pending: list[tuple[Append, list[RecordedEvent]]] = []
                 now = time.time()
                 for request in batch:
                     current = versions.get(request.stream_id, 0)
@@ -259,7 +227,7 @@ class SQLiteEventStore(StoreBase):
                         continue
                     rows.extend(request_rows)
                     # Kept aside: callers see them only once the commit succeeded.
-                    pending.append((request, _records(request, current, head, now)))
+                    pending.append((request, request.records_after(current, head, now)))
                     current += len(request.events)
                     head += len(request.events)
                     versions[request.stream_id] = current
@@ -296,7 +264,7 @@ class SQLiteEventStore(StoreBase):
                 _log.debug("batch_committed", appends=len(pending))
 
     async def _versions_and_head(
-        self, writer: aiosqlite.Connection, batch: list[_Append]
+        self, writer: aiosqlite.Connection, batch: list[Append]
     ) -> tuple[dict[str, int], int]:
         streams = json.dumps(list({r.stream_id for r in batch}))
         # One row back, not one per stream: each fetched row costs a GIL hand-off.
@@ -304,7 +272,7 @@ class SQLiteEventStore(StoreBase):
         versions: dict[str, int] = dict(json.loads(found)) if found else {}
         return versions, head
 
-    def _remember(self, committed: list[tuple[_Append, list[RecordedEvent]]]) -> None:
+    def _remember(self, committed: list[tuple[Append, list[RecordedEvent]]]) -> None:
         recent = self._recent
         for _, recorded in committed:
             if recent and recent[-1].position + 1 != recorded[0].position:
