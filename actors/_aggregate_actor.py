@@ -10,7 +10,7 @@ import anyio
 
 from runtime import ActorContext, Envelope, Runtime, UnhandledMessage
 from runtime._logging import chatty, get_logger
-from stores import RecordedEvent, StreamVersionConflict
+from stores import InvalidEvent, RecordedEvent, StreamVersionConflict
 
 from ._aggregate import Aggregate
 from ._codec import decode, encode, idempotency_key_of, metadata_of, unknown
@@ -33,6 +33,7 @@ class AggregateActor:
         "keys",
         "position",
         "rebuild",
+        "stale",
         "state",
         "store",
     )
@@ -48,9 +49,12 @@ class AggregateActor:
         self.position = 0
         #: Idempotency keys committed in this stream -> (first version, last version).
         self.keys: dict[str, tuple[int, int]] = {}
-        #: After an append whose outcome is unknown, or an evolve that failed, the state is not
-        #: trusted: it is brought up to date from the store before the next command.
+        #: After an evolve handler failed, the state is not trusted: it is rebuilt from the
+        #: store, from scratch, before the next message.
         self.rebuild = False
+        #: After an append whose outcome is unknown, the state is right but may lack events
+        #: the store has: it catches up before the next message.
+        self.stale = False
 
     async def started(self, ctx: ActorContext) -> None:
         self._reset()
@@ -67,14 +71,19 @@ class AggregateActor:
         """Apply the stream's events after this copy's version; whether there were any."""
         records = await self.store.read_stream(self.key, from_version=self.state._version + 1)
         events = self.handlers.events
-        for record in records:
-            entry = events.get(record.type)
-            if entry is None:
-                raise unknown(record, self.cls.__name__)
-            self._evolve(entry[1], decode(record, entry[0]), record)
-            key = idempotency_key_of(record)
-            if key is not None:
-                self._remember_key(key, record.version, record.version)
+        try:
+            for record in records:
+                entry = events.get(record.type)
+                if entry is None:
+                    raise unknown(record, self.cls.__name__)
+                self._evolve(entry[1], decode(record, entry[0]), record)
+                key = idempotency_key_of(record)
+                if key is not None:
+                    self._remember_key(key, record.version, record.version)
+        except Exception:
+            # A handler may have changed the state before it raised: start over next time.
+            self.rebuild = True
+            raise
         return bool(records)
 
     def _remember_key(self, key: str, first: int, last: int) -> None:
@@ -98,8 +107,11 @@ class AggregateActor:
             )
         if self.rebuild:
             self._reset()
+            self.rebuild = self.stale = False
             await self._catch_up()
-            self.rebuild = False
+        elif self.stale:
+            self.stale = False
+            await self._catch_up()
         if not isinstance(message, Command):
             envelope.resolve(handler(self.state, message))
             return
@@ -196,11 +208,11 @@ class AggregateActor:
         # scope with a deadline per command cost 30% of this actor's time.
         try:
             records = await self.store.append(self.key, new, self.state._version)
-        except StreamVersionConflict:
-            raise
+        except (StreamVersionConflict, InvalidEvent):
+            raise  # nothing was stored
         except BaseException:
-            # Failed, or outcome unknown: trust the store, not memory, before the next command.
-            self.rebuild = True
+            # Outcome unknown: the events may be stored. Catch up before the next command.
+            self.stale = True
             raise
         return records
 

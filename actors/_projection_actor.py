@@ -175,7 +175,13 @@ class ProjectionActor:
         if after is not None and after > self.position:
             if self.state == "stopped":
                 raise self._stopped_error()
-            heapq.heappush(self._waiting, (after, next(self._order), envelope))
+            waiting = self._waiting
+            if len(waiting) >= 64 and len(waiting) & (len(waiting) - 1) == 0:
+                # Now and then (at each power of two), drop the asks whose callers gave up
+                # (timed out, cancelled), so a position never reached cannot grow the heap.
+                waiting[:] = [w for w in waiting if not w[2].abandoned]
+                heapq.heapify(waiting)
+            heapq.heappush(waiting, (after, next(self._order), envelope))
             if chatty():
                 _log.debug("query_waiting", after=after, position=self.position)
             return

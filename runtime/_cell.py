@@ -36,6 +36,7 @@ class Cell:
         "kind",
         "mailbox",
         "on_message",
+        "predecessor",
         "regkey",
         "runtime",
     )
@@ -62,6 +63,9 @@ class Cell:
         self.idle_since: float | None = None
         #: Called with the cell for each message taken (the runtime's recency tracking).
         self.on_message: Callable[[Cell], None] | None = None
+        #: The previous actor of this key, if it was still stopping when this one was made:
+        #: this one starts only once that one has finished, so two never run at once.
+        self.predecessor: Cell | None = None
 
     async def run(
         self,
@@ -114,6 +118,9 @@ class Cell:
         self, tg: TaskGroup | None, task_status: TaskStatus[None]
     ) -> Exception | None:
         """Run ``started()``, then the message loop; the activation error, if any."""
+        predecessor, self.predecessor = self.predecessor, None
+        if predecessor is not None:
+            await predecessor.wait_done()
         try:
             await self.behavior.started(ActorContext(self.runtime, self.kind, self.key, tg))
         except Exception as exc:
@@ -198,6 +205,7 @@ class Cell:
         self.close()
         for envelope in self.mailbox.drain():
             if envelope.wants_reply:
-                envelope.fail(error)
+                # One instance per caller: a shared one would collect every caller's traceback.
+                envelope.fail(ActorStopped(*error.args) if type(error) is ActorStopped else error)
             else:
                 _log.warning("message_discarded", message=type(envelope.message).__name__)

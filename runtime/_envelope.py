@@ -10,7 +10,16 @@ class Envelope:
     """One message in a mailbox: the message, where its reply goes (None for ``tell``), and
     the position the reader asked to have seen first (``ask(..., after=...)``)."""
 
-    __slots__ = ("_error", "_state", "_value", "_waiter", "after", "message", "wants_reply")
+    __slots__ = (
+        "_error",
+        "_state",
+        "_value",
+        "_waiter",
+        "abandoned",
+        "after",
+        "message",
+        "wants_reply",
+    )
 
     _PENDING, _RESOLVED, _FAILED = 0, 1, 2
 
@@ -22,6 +31,9 @@ class Envelope:
         self._value: Any = None
         self._error: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
+        #: The sender stopped waiting (cancelled, timed out): an actor holding the envelope
+        #: for later may drop it.
+        self.abandoned = False
 
     @property
     def done(self) -> bool:
@@ -54,7 +66,11 @@ class Envelope:
         if self._state == Envelope._PENDING:
             # A bare future: the cheapest wait on asyncio, and anyio's cancel scopes cancel it.
             self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
+            try:
+                await self._waiter
+            except BaseException:
+                self.abandoned = True
+                raise
         if self._state == Envelope._FAILED:
             assert self._error is not None
             # Drop the reference so the traceback does not keep the envelope alive.

@@ -60,7 +60,7 @@ class Mailbox(Generic[T]):
         """Append ``item``; False when there is no room. Raises MailboxClosed once closed."""
         if self._closed:
             raise MailboxClosed
-        if self._senders or self._reserved or len(self._items) >= self._capacity:
+        if self._senders or len(self._items) + self._reserved >= self._capacity:
             return False
         self._append(item)
         return True

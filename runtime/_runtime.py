@@ -52,6 +52,8 @@ class Runtime:
         self._cells: dict[tuple[type, str], Cell] = {}
         #: Every actor task not finished yet, including those stopping (no longer in _cells).
         self._running: set[Cell] = set()
+        #: Actors closed but not finished yet, by key: a new actor of that key waits for them.
+        self._stopping: dict[tuple[type, str], Cell] = {}
         self._closing = False
         self._sweep_every: float | None = None
         self._sweeper = anyio.CancelScope()
@@ -112,6 +114,7 @@ class Runtime:
 
     def _register(self, regkey: tuple[type, str], kind: str, key: str, behavior: Any) -> Cell:
         cell = Cell(self, regkey, kind, key, behavior, self.mailbox_size)
+        cell.predecessor = self._stopping.get(regkey)
         self._cells[regkey] = cell
         self._running.add(cell)
         if behavior.idle_timeout is not None:
@@ -179,11 +182,15 @@ class Runtime:
     def _forget(self, cell: Cell) -> None:
         if self._cells.get(cell.regkey) is cell:
             del self._cells[cell.regkey]
+            if not cell.finished:
+                self._stopping[cell.regkey] = cell
         if self._recency.get(cell.regkey) is cell:
             del self._recency[cell.regkey]
 
     def _finished(self, cell: Cell) -> None:
         self._running.discard(cell)
+        if self._stopping.get(cell.regkey) is cell:
+            del self._stopping[cell.regkey]
 
     async def _shutdown(self) -> None:
         self._closing = True

@@ -60,6 +60,12 @@ def check_append(
                 f"event {event.type!r} for stream {stream_id!r}: data and metadata must be "
                 f"JSON bytes, got {type(event.data).__name__} and {type(event.metadata).__name__}"
             )
+        if b"\x00" in event.data or b"\x00" in event.metadata:
+            # Valid JSON escapes NUL; a raw one would be cut off by SQLite's text functions.
+            raise InvalidEvent(
+                f"event {event.type!r} for stream {stream_id!r}: data and metadata must be JSON "
+                "text, and a raw NUL byte is not (JSON writes it as \\u0000)"
+            )
         size = len(event.data) + len(event.metadata)
         if size > max_event_bytes:
             raise InvalidEvent(

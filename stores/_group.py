@@ -83,7 +83,7 @@ class Group(Generic[Q]):
     of its batch and never raise. ``take`` splits the queue into the next batch and the rest
     (default: everything queued is one batch)."""
 
-    __slots__ = ("_queue", "_run_batch", "_running", "_take", "idle")
+    __slots__ = ("_idle", "_queue", "_run_batch", "_running", "_take")
 
     def __init__(
         self,
@@ -94,9 +94,8 @@ class Group(Generic[Q]):
         self._take = take
         self._queue: list[Q] = []
         self._running = False
-        #: Set while no batch runs (a store closing waits for the batch in progress).
-        self.idle = anyio.Event()
-        self.idle.set()
+        # Made only when someone waits for the batch in progress to end (a store closing).
+        self._idle: anyio.Event | None = None
 
     async def submit(self, request: Q) -> None:
         """Queue ``request`` and return once its batch is done (then read its answer).
@@ -117,7 +116,6 @@ class Group(Generic[Q]):
                 await self._lead()
         else:
             self._running = True
-            self.idle = anyio.Event()
             await self._lead()
 
     async def _lead(self) -> None:
@@ -150,4 +148,13 @@ class Group(Generic[Q]):
 
     def _stop(self) -> None:
         self._running = False
-        self.idle.set()
+        idle, self._idle = self._idle, None
+        if idle is not None:
+            idle.set()
+
+    async def wait_idle(self) -> None:
+        """Wait until no batch runs. Cancelling it only stops the wait."""
+        if self._running:
+            if self._idle is None:
+                self._idle = anyio.Event()
+            await self._idle.wait()

@@ -233,7 +233,7 @@ class PostgresEventStore(StoreBase):
         with anyio.CancelScope(shield=True):
             # Let a commit in progress finish and answer its callers; the queue fails after it.
             with anyio.move_on_after(self.command_timeout or 30.0):
-                await self._appends.idle.wait()
+                await self._appends.wait_idle()
             for connection in (listener, writer):
                 if connection is not None:
                     await self._close(connection)

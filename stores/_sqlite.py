@@ -166,7 +166,7 @@ class SQLiteEventStore(StoreBase):
         with anyio.CancelScope(shield=True):
             # Let a commit in progress finish and answer its callers.
             with anyio.move_on_after(self._busy_ms / 1000 + 5):
-                await self._appends.idle.wait()
+                await self._appends.wait_idle()
             writer, reader = self._writer, self._reader
             self._writer = self._reader = None
             for conn in (writer, reader):
@@ -244,13 +244,14 @@ class SQLiteEventStore(StoreBase):
         except Exception as exc:
             # Whatever went wrong (sqlite3.Error; aiosqlite's ValueError once the connection
             # was closed under us), every caller of the batch gets an answer: none may hang.
-            error = (
-                StoreClosed(f"{self!r} was closed during the append")
-                if self._closed
-                else StoreError(f"append to {self!r} failed: {exc}")
-            )
-            error.__cause__ = exc
             for request in batch:
+                # One instance per caller: a shared one would collect every caller's traceback.
+                error = (
+                    StoreClosed(f"{self!r} was closed during the append")
+                    if self._closed
+                    else StoreError(f"append to {self!r} failed: {exc}")
+                )
+                error.__cause__ = exc
                 request.recorded = None
                 request.error = error
             _log.warning("append_failed", path=str(self.path), error=str(exc), appends=len(batch))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pydantic
 import pytest
 
@@ -25,6 +26,7 @@ from .domain import (
     Account,
     Audited,
     Deposit,
+    Deposited,
     Explode,
     GetBalance,
     GetHistory,
@@ -368,3 +370,44 @@ def _deposited(amount: int) -> NewEvent:
 
 def _withdrawn(amount: int) -> NewEvent:
     return NewEvent("Withdrawn", f'{{"amount":{amount}}}'.encode())
+
+
+async def test_a_message_after_stop_waits_for_the_stopping_copy_so_two_never_run(
+    tmp_path: Path,
+) -> None:
+    class Strict(Account):
+        max_conflict_retries = 0  # a conflict would mean two copies raced
+
+    async with open_runtime(store=SQLiteEventStore(tmp_path / "bank.db")) as rt:
+        account = rt.get(Strict, "acc-1")
+        for _ in range(300):
+            await account.tell(Deposit(amount=1))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(account.stop)
+            await anyio.lowlevel.checkpoint()
+            # The stopping copy still has queued deposits; a second copy racing it would hit
+            # version conflicts. This one starts only after the first has finished.
+            done = await account.ask(Deposit(amount=1))
+        assert done.version == 301
+        assert await account.ask(GetState()) == 301
+
+
+async def test_an_event_handler_failing_during_catch_up_rebuilds_the_state_from_scratch() -> None:
+    failures = [RuntimeError("once")]
+
+    class Touchy(Account):
+        @on(Deposited)
+        def deposited(self, e: Deposited) -> None:
+            self.balance += e.amount
+            if e.amount == 7 and failures:
+                raise failures.pop()
+
+    store = MemoryEventStore()
+    async with open_runtime(store=store) as rt:
+        ref = rt.get(Touchy, "acc-1")
+        await ref.ask(Deposit(amount=1))
+        await store.append("acc-1", [_deposited(7)], expected_version=1)
+        # The stale copy catches up on the conflict; the handler changes the state, then fails.
+        with pytest.raises(RuntimeError, match="once"):
+            await ref.ask(Deposit(amount=1))
+        assert await ref.ask(GetState()) == 8  # rebuilt from the store, not 15

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.anyio
 GOOD = b'{"amount":5}'
 
 corrupt_data = st.one_of(
-    st.binary(max_size=40),  # anything at all
+    # Anything at all, but a raw NUL: append refuses that one up front (InvalidEvent).
+    st.binary(max_size=40).filter(lambda b: b"\x00" not in b),
     st.sampled_from([b"", b"{", b'{"amount":', b"[]", b"null", b'{"amount":"x"}', b'{"amt":5}']),
     st.builds(  # well-formed JSON of the wrong shape
         lambda value: json.dumps({"amount": value}).encode(),

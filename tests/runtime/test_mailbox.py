@@ -199,3 +199,18 @@ async def test_a_sender_cancelled_after_being_woken_passes_the_free_slot_on() ->
     assert second.done()
     assert not second.cancelled()
     assert mailbox.drain() == ["second"]
+
+
+async def test_put_nowait_uses_a_free_slot_that_no_waiting_sender_holds() -> None:
+    mailbox: Mailbox[str] = Mailbox(3)
+    for item in "abc":
+        mailbox.put_nowait(item)
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_put, mailbox, "waiting")
+            await anyio.wait_all_tasks_blocked()
+            assert mailbox.get_nowait() == "a"  # this slot is reserved for the waiting sender
+            assert mailbox.get_nowait() == "b"  # this one is free, before the sender even runs
+            assert mailbox.put_nowait("late")
+            assert not mailbox.put_nowait("one too many")
+    assert sorted(mailbox.get_nowait() for _ in range(3)) == ["c", "late", "waiting"]

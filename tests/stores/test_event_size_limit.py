@@ -38,3 +38,9 @@ async def test_an_event_over_the_limit_is_refused_and_nothing_is_stored(
 def test_a_limit_below_one_byte_is_refused() -> None:
     with pytest.raises(ValueError, match="max_event_bytes"):
         MemoryEventStore(max_event_bytes=0)
+
+
+async def test_a_raw_nul_byte_is_refused_since_json_never_has_one(small_store: EventStore) -> None:
+    with pytest.raises(InvalidEvent, match="NUL"):
+        await small_store.append("s", [NewEvent("Odd", b'{"a":"x\x00y"}')], 0)
+    assert await small_store.last_position() == 0
