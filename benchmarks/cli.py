@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -13,15 +14,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from . import figures, report
+from . import figures, pg, report
 from .machine import describe, peer_version
 from .settings import QUICK, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
-#: The user's ``--only`` choices, and the worker parts each one runs (and whose figures it
-#: names): the idle-memory figure is esactors', measured in a process of its own.
-SIDES = {"esactors": ("esactors", "idle"), "peer": ("peer",), "raw": ("raw",)}
+#: The user's ``--only`` choices, and the worker parts each one runs. ``pg`` is the PostgreSQL
+#: part: esactors, the peer and several esactors nodes, each on the server at ESACTORS_PG_DSN.
+SIDES = {
+    "esactors": ("esactors", "idle"),
+    "peer": ("peer",),
+    "raw": ("raw",),
+    "pg": ("pg-esactors", "pg-peer", "pg-nodes"),
+}
+#: A part's figures are named ``<prefix>.<name>``, the prefix being the part's name, except
+#: the idle-memory figure: esactors', measured in a process of its own.
+PREFIXES = {"idle": "esactors"}
 #: A part that takes longer has hung: fail the benchmark rather than wait forever.
 PART_TIMEOUT = 900.0
 
@@ -31,7 +40,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="esactors and the eventsourcing library side by side on SQLite, with the "
-        "raw sqlite3 ceiling, on one bank workload.",
+        "raw sqlite3 ceiling, then on PostgreSQL (the server at ESACTORS_PG_DSN, default "
+        f"{pg.DEFAULT_DSN}), with several esactors nodes on one database, on one bank "
+        "workload. Without a reachable server the PostgreSQL part is skipped.",
     )
     p.add_argument("--accounts", type=int, help="accounts opened (default 1,000)")
     p.add_argument("--commands", type=int, help="commands after the openings (default 20,000)")
@@ -44,13 +55,17 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         help="live aggregates for the memory figure (default 100,000)",
     )
+    p.add_argument(
+        "--pg-commands", type=int, help="commands of the PostgreSQL part (default 20,000)"
+    )
+    p.add_argument("--nodes", type=int, help="node processes of the multi-node figure (default 3)")
     p.add_argument("--runs", type=int, default=3, help="runs of every figure (default 3)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a look in a few seconds")
     p.add_argument(
         "--only",
         action="append",
         choices=sorted(SIDES),
-        help="run only this side (repeatable); default: all",
+        help="run only this side (repeatable; pg: the PostgreSQL part); default: all",
     )
     p.add_argument(
         "--results-dir",
@@ -66,7 +81,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     base = QUICK if args.quick else Settings()
     given = {
         name: getattr(args, name)
-        for name in ("accounts", "commands", "clients", "few_clients", "idle_aggregates")
+        for name in (
+            "accounts",
+            "commands",
+            "clients",
+            "few_clients",
+            "idle_aggregates",
+            "pg_commands",
+            "nodes",
+        )
         if getattr(args, name) is not None
     }
     return replace(base, **given)
@@ -86,24 +109,53 @@ def run_part(part: str, settings: Settings, scratch: Path) -> dict[str, float]:
 
 
 def measure(
-    sides: list[str], settings: Settings, runs: int, log: TextIO = sys.stderr
+    parts: list[str], settings: Settings, runs: int, log: TextIO = sys.stderr
 ) -> list[dict[str, float]]:
-    """Every chosen side's parts, ``runs`` times, interleaved so that a slow moment of the
-    machine is spread over the sides rather than landing on one; the figures of each run."""
+    """Every chosen part, ``runs`` times, interleaved so that a slow moment of the machine is
+    spread over the parts rather than landing on one; the figures of each run."""
     results: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="esactors-bench-") as scratch:
         for number in range(1, runs + 1):
             found: dict[str, float] = {}
-            for side in sides:
-                for part in SIDES[side]:
-                    start = time.perf_counter()
-                    for key, value in run_part(part, settings, Path(scratch)).items():
-                        found[f"{side}.{key}"] = value
-                    seconds = time.perf_counter() - start
-                    print(f"run {number}/{runs}: {part} {seconds:.1f} s", file=log, flush=True)
+            for part in parts:
+                start = time.perf_counter()
+                prefix = PREFIXES.get(part, part)
+                for key, value in run_part(part, settings, Path(scratch)).items():
+                    found[f"{prefix}.{key}"] = value
+                seconds = time.perf_counter() - start
+                print(f"run {number}/{runs}: {part} {seconds:.1f} s", file=log, flush=True)
             figures.derive(found)
             results.append(found)
     return results
+
+
+def postgres_parts(
+    version: str | None, log: TextIO = sys.stderr
+) -> tuple[list[str], pg.Server | None, list[str]]:
+    """The PostgreSQL parts that can run here, the server, and why any part is skipped (the
+    server unreachable: all of them; the peer's library or its driver missing: the peer's)."""
+    server = pg.probe(pg.dsn())
+    parts: list[str] = []
+    notes: list[str] = []
+    if isinstance(server, str):
+        notes.append(
+            f"{server}: the PostgreSQL part was skipped (ESACTORS_PG_DSN names the server)"
+        )
+        found = None
+    else:
+        found = server
+        parts = list(SIDES["pg"])
+        missing = [m for m in ("psycopg", "psycopg_pool") if importlib.util.find_spec(m) is None]
+        if version is None or missing:
+            needs = "the eventsourcing library" if version is None else ", ".join(missing)
+            notes.append(
+                f"the peer's PostgreSQL mode needs {needs} (`make bench` installs it): "
+                "the peer's PostgreSQL figures were skipped"
+            )
+            parts.remove("pg-peer")
+    for note in notes:
+        print(note, file=log, flush=True)
+    return parts, found, notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,23 +173,34 @@ def main(argv: list[str] | None = None) -> int:
     if "peer" in sides and version is None:
         parser().error(
             "the peer needs the eventsourcing library: `make bench` installs it "
-            "(or pip install -e '.[bench]'); or leave it out with --only esactors --only raw"
+            "(or pip install -e '.[bench]'); or leave it out with --only esactors --only raw "
+            "--only pg"
         )
+    parts = [part for side in sides if side != "pg" for part in SIDES[side]]
+    server: pg.Server | None = None
+    notes: list[str] = []
+    if "pg" in sides:
+        found_parts, server, notes = postgres_parts(version)
+        parts += found_parts
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    runs = measure(sides, settings, args.runs)
+    runs = measure(parts, settings, args.runs)
     seconds = time.perf_counter() - clock
 
     machine = describe()
+    if server is not None:
+        machine["postgresql"] = server.describe()
     found = report.lines(figures.rows(settings), runs)
     peer = f"peer (eventsourcing {version})" if version else "peer"
     print()
-    print(report.header(machine, settings, runs))
+    print(report.header(machine, settings, runs, server))
     print()
     print(report.table(found, peer))
     print()
     print(report.ceilings(runs))
+    for note in notes:
+        print(note)
     print(f"\ntook {seconds:.0f} s")
     path = report.write_json(
         args.results_dir,
@@ -148,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine,
             "settings": json.loads(settings.to_json()),
             "sides": sides,
+            "parts": parts,
+            "skipped": notes,
             "rows": report.as_json(found),
             "runs": runs,
         },

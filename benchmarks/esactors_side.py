@@ -1,8 +1,10 @@
-"""The esactors side: commands from many concurrent clients on one SQLite file, the live
-projection's lag, a read-model rebuild from the log, and activating every aggregate again."""
+"""The esactors side: commands from many concurrent clients on one store (a SQLite file, or a
+PostgreSQL schema for the PostgreSQL part), the live projection's lag, a read-model rebuild
+from the log, and activating every aggregate again."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +13,9 @@ from typing import Any
 
 import anyio
 
-from actors import Command, replay
+from actors import Command, Committed, replay
 from runtime import ActorRef, open_runtime
-from stores import SQLiteEventStore
+from stores import EventStore, SQLiteEventStore, StreamVersionConflict
 
 from .domain import (
     Account,
@@ -40,13 +42,29 @@ class Drive:
     replied_at: dict[int, float] = field(default_factory=dict)
 
 
-async def drive(refs: Sequence[ActorRef], steps: Sequence[Step], clients: int) -> Drive:
+async def drive(
+    refs: Sequence[ActorRef], steps: Sequence[Step], clients: int, resends: int = 0
+) -> Drive:
     """Run ``steps`` from ``clients`` concurrent clients, each asking one command at a time.
 
     The clients share one iterator, so commands are sent in the workload's order and commands
-    to one account reach its mailbox in round order. Every reply means durably committed."""
+    to one account reach its mailbox in round order. Every reply means durably committed.
+
+    ``resends``: how often a command is sent again when it fails with a version conflict (its
+    actor ran out of retries because other processes kept winning its stream; nothing was
+    stored, so sending it again is safe). Only several nodes on the same accounts need it."""
     result = Drive()
     pending = iter(steps)
+
+    async def ask(ref: ActorRef, command: Command) -> Committed:
+        for resend in range(resends):
+            try:
+                committed: Committed = await ref.ask(command)
+            except StreamVersionConflict:
+                await anyio.sleep(random.uniform(0, 0.01 * 2**resend))
+            else:
+                return committed
+        return await ref.ask(command)
 
     async def client() -> None:
         for step in pending:
@@ -54,7 +72,7 @@ async def drive(refs: Sequence[ActorRef], steps: Sequence[Step], clients: int) -
                 Withdraw(amount=step.amount) if step.withdraw else Deposit(amount=step.amount)
             )
             sent = perf_counter()
-            done = await refs[step.account].ask(command)
+            done = await ask(refs[step.account], command)
             replied = perf_counter()
             result.latencies.append(replied - sent)
             result.replied_at[done.position] = replied
@@ -99,12 +117,21 @@ def _check(what: str, got: Any, expected: Any) -> None:
 async def measure(settings: Settings, directory: Path) -> dict[str, float]:
     """Run the esactors side once on a new SQLite file in ``directory``; its figures."""
     path = directory / "esactors.db"
+    return await measure_on(settings, lambda: SQLiteEventStore(path), few_clients=True)
+
+
+async def measure_on(
+    settings: Settings, new_store: Callable[[], EventStore], *, few_clients: bool
+) -> dict[str, float]:
+    """Run the esactors side once on the empty store that ``new_store()`` opens (each call a
+    new store object on the same data: the rebuild and the activation start cold); its figures.
+    ``few_clients``: also run the second, ``settings.few_clients`` latency run."""
     ids = [account_id(i) for i in range(settings.accounts)]
     steps = schedule(settings.accounts, settings.commands, settings.seed)
     expected = balances_after(settings.accounts, steps)
     figures: dict[str, float] = {}
 
-    async with open_runtime(store=SQLiteEventStore(path)) as rt:
+    async with open_runtime(store=new_store()) as rt:
         balances = await rt.spawn(Balances, clock=True)
         refs = [rt.get(Account, i) for i in ids]
         await ask_each(refs, OpenAccount, settings.clients)
@@ -124,7 +151,7 @@ async def measure(settings: Settings, directory: Path) -> dict[str, float]:
     since_reply = lag_after_reply(many.replied_at, clock)
     figures["lag_after_reply_p99_ms"] = percentile(since_reply, 99) * 1000
 
-    async with SQLiteEventStore(path) as store:
+    async with new_store() as store:
         events = await store.last_position()
         model = Balances()
         start = perf_counter()
@@ -133,8 +160,7 @@ async def measure(settings: Settings, directory: Path) -> dict[str, float]:
     _check("rebuilt read model", (position, model.totals), (events, totals))
     figures["rebuild_events_per_s"] = events / seconds
 
-    store = SQLiteEventStore(path)
-    async with open_runtime(store=store) as rt:
+    async with open_runtime(store=new_store()) as rt:
         refs = [rt.get(Account, i) for i in ids]
         start = perf_counter()
         # Every aggregate at once: each replays its stream as it activates, then answers.
@@ -142,6 +168,8 @@ async def measure(settings: Settings, directory: Path) -> dict[str, float]:
         seconds = perf_counter() - start
         _check("activated aggregates", replayed, expected)
         figures["activation_events_per_s"] = events / seconds
+        if not few_clients:
+            return figures
 
         more = schedule(settings.accounts, settings.commands, settings.seed + 1)
         few = await drive(refs, more, settings.few_clients)

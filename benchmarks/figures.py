@@ -46,7 +46,12 @@ class Row:
 
 
 def rows(settings: Settings) -> list[Row]:
-    """The table's rows, labelled with the run's sizes."""
+    """The table's rows, labelled with the run's sizes: SQLite's, then PostgreSQL's."""
+    return sqlite_rows(settings) + postgres_rows(settings)
+
+
+def sqlite_rows(settings: Settings) -> list[Row]:
+    """The rows of the SQLite part (and the idle-memory figure)."""
     many, few = f"{settings.clients:,}", f"{settings.few_clients:,}"
     return [
         Row(
@@ -111,6 +116,71 @@ def rows(settings: Settings) -> list[Row]:
             at_least(25, "%"),
         ),
     ]
+
+
+def postgres_rows(settings: Settings) -> list[Row]:
+    """The rows of the PostgreSQL part: esactors and the peer, then several nodes."""
+    many, nodes = f"{settings.clients:,}", settings.nodes
+    each = f"{max(1, settings.clients // nodes):,}"
+    size = "" if settings.pg_commands == settings.commands else f", {settings.pg_commands:,} cmds"
+    table = [
+        Row(
+            f"PG: commands/s, {many} clients{size} (peer: cache, no fastforward/deepcopy)",
+            "pg-esactors.commands_per_s",
+            "pg-peer.commands_per_s_fastest",
+            "/s",
+        ),
+        Row(
+            "PG: commands/s (peer: same + POSTGRES_ENABLE_DB_FUNCTIONS=y, no table lock)",
+            "pg-esactors.commands_per_s",
+            "pg-peer.commands_per_s_functions",
+            "/s",
+        ),
+        Row(f"PG: ask latency p50, {many} clients, ms", "pg-esactors.ask_p50_ms_many", None, "ms"),
+        Row(f"PG: ask latency p99, {many} clients, ms", "pg-esactors.ask_p99_ms_many", None, "ms"),
+        Row(
+            f"PG: activate {settings.accounts:,} aggregates, events/s (peer: get, no cache)",
+            "pg-esactors.activation_events_per_s",
+            "pg-peer.reconstruct_events_per_s",
+            "/s",
+        ),
+        Row(
+            "PG: read-model rebuild from the log, events/s",
+            "pg-esactors.rebuild_events_per_s",
+            "pg-peer.rebuild_events_per_s",
+            "/s",
+        ),
+        Row(
+            "PG: projection lag p99 from commit timestamp, ms", "pg-esactors.lag_p99_ms", None, "ms"
+        ),
+    ]
+    for variant, what in (("disjoint", "disjoint accounts"), ("shared", "same accounts")):
+        table.append(
+            Row(
+                f"PG, {nodes} nodes x {each} clients, {what}: total commands/s",
+                f"pg-nodes.{variant}_total_commands_per_s",
+                None,
+                "/s",
+            )
+        )
+        table += [
+            Row(
+                f"PG, {nodes} nodes, {what}: node {number} commands/s",
+                f"pg-nodes.{variant}_node{number}_commands_per_s",
+                None,
+                "/s",
+            )
+            for number in range(1, nodes + 1)
+        ]
+    table.append(
+        Row(
+            f"PG, {nodes} nodes, same accounts: version conflicts per command",
+            "pg-nodes.shared_conflicts_per_command",
+            None,
+            "/cmd",
+        )
+    )
+    return table
 
 
 #: The raw ceilings, printed under the table.

@@ -96,7 +96,7 @@ def _env(path: Path, **settings: str) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **settings}
 
 
-def _run_commands(app: Bank, settings: Settings) -> tuple[list[UUID], float]:
+def run_commands(app: Bank, settings: Settings) -> tuple[list[UUID], float]:
     """Open the accounts, then run the workload; the ids and the workload's commands/s."""
     ids = [app.open_account() for _ in range(settings.accounts)]
     steps = schedule(settings.accounts, settings.commands, settings.seed)
@@ -121,7 +121,7 @@ def synchronous_setting(app: Application[Any]) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _rebuild(app: Bank) -> tuple[dict[UUID, int], int]:
+def rebuild(app: Bank) -> tuple[dict[UUID, int], int]:
     """An in-memory read model of balances from the notification log; and how many events."""
     totals: dict[UUID, int] = {}
     count = 0
@@ -148,7 +148,7 @@ def measure(settings: Settings, directory: Path) -> dict[str, float]:
     cache = str(settings.accounts)  # every account fits
 
     cached = Bank(env=_env(directory / "peer-cached.db", AGGREGATE_CACHE_MAXSIZE=cache))
-    _, figures["commands_per_s_cached"] = _run_commands(cached, settings)
+    _, figures["commands_per_s_cached"] = run_commands(cached, settings)
     cached.close()
 
     fastest_path = directory / "peer-fastest.db"
@@ -161,7 +161,7 @@ def measure(settings: Settings, directory: Path) -> dict[str, float]:
         )
     )
     figures["sqlite_synchronous"] = synchronous_setting(fastest)
-    ids, figures["commands_per_s_fastest"] = _run_commands(fastest, settings)
+    ids, figures["commands_per_s_fastest"] = run_commands(fastest, settings)
     expected = {i: fastest.balance(i) for i in ids}
     fastest.close()
 
@@ -175,7 +175,7 @@ def measure(settings: Settings, directory: Path) -> dict[str, float]:
         raise AssertionError("peer: reconstructed balances do not match the workload")
 
     start = perf_counter()
-    totals, count = _rebuild(uncached)
+    totals, count = rebuild(uncached)
     figures["rebuild_events_per_s"] = count / (perf_counter() - start)
     if totals != expected or count != events:
         raise AssertionError("peer: the rebuilt read model does not match the workload")

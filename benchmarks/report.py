@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .figures import CEILINGS, Row
+from .pg import Server
 from .settings import Settings
 from .stats import Summary
 
@@ -43,11 +44,13 @@ def summary_of(key: str, runs: list[dict[str, float]]) -> Summary | None:
 
 
 def lines(rows: list[Row], runs: list[dict[str, float]]) -> list[Line]:
-    """Every row with its summaries."""
-    return [
+    """Every row that the runs measured (on either side), with its summaries: the rows of a
+    part that was left out or skipped are left out of the table."""
+    found = [
         Line(row, summary_of(row.ours, runs), summary_of(row.theirs, runs) if row.theirs else None)
         for row in rows
     ]
+    return [line for line in found if line.ours is not None or line.theirs is not None]
 
 
 def _number(value: float, unit: str) -> str:
@@ -55,6 +58,8 @@ def _number(value: float, unit: str) -> str:
         return f"{value:.2f}" if value < 10 else f"{value:.1f}"
     if unit == "%":
         return f"{value:.1f}%"
+    if unit == "/cmd":
+        return f"{value:.2f}"
     return f"{value:,.0f}"
 
 
@@ -123,8 +128,22 @@ def _peer_durability(runs: list[dict[str, float]]) -> str:
     return ", peer synchronous=" + "/".join(_SYNCHRONOUS.get(s, str(s)) for s in sorted(settings))
 
 
-def header(machine: dict[str, Any], settings: Settings, runs: list[dict[str, float]]) -> str:
-    """Where and what was measured. The peer's durability is as read from its own connection."""
+def header(
+    machine: dict[str, Any],
+    settings: Settings,
+    runs: list[dict[str, float]],
+    server: Server | None = None,
+) -> str:
+    """Where and what was measured. The peer's durability is as read from its own connection;
+    the PostgreSQL server's (when the PostgreSQL part ran) from the server."""
+    postgres = []
+    if server is not None:
+        postgres = [
+            f"PostgreSQL part: {server.describe()}; the same accounts and clients, "
+            f"{settings.pg_commands:,} commands; every part in new schemas, dropped after; "
+            f"{settings.nodes} nodes: {settings.nodes} processes of "
+            f"{max(1, settings.clients // settings.nodes):,} clients, the commands split evenly"
+        ]
     return "\n".join(
         [
             f"machine: {machine['cores']} cores, {machine['python']}, SQLite {machine['sqlite']}, "
@@ -135,6 +154,7 @@ def header(machine: dict[str, Any], settings: Settings, runs: list[dict[str, flo
             "the others deposit 10)",
             "durability: SQLite in WAL mode, esactors and raw synchronous=FULL"
             + _peer_durability(runs),
+            *postgres,
             f"{len(runs)} run(s); each cell: median (min-max); targets judged on medians",
         ]
     )

@@ -14,6 +14,10 @@ class Settings:
     ``clients`` is the concurrency of the main esactors run (throughput, latency, lag);
     ``few_clients`` that of the second latency run. ``idle_aggregates`` is how many live
     aggregates the memory figure activates. ``seed`` fixes the shuffled order of each round.
+
+    The PostgreSQL part runs the same accounts and clients with ``pg_commands`` commands (the
+    same number by default; the peer's one transaction per command makes its runs the longest
+    there), and its multi-node figure runs ``nodes`` node processes on one schema.
     """
 
     accounts: int = 1_000
@@ -21,6 +25,8 @@ class Settings:
     clients: int = 1_000
     few_clients: int = 100
     idle_aggregates: int = 100_000
+    pg_commands: int = 20_000
+    nodes: int = 3
     seed: int = 2024
 
     def __post_init__(self) -> None:
@@ -28,10 +34,20 @@ class Settings:
             value = getattr(self, field.name)
             if field.name != "seed" and value < 1:
                 raise ValueError(f"{field.name} must be at least 1, got {value}")
+        if self.nodes > min(self.accounts, self.pg_commands):
+            raise ValueError(
+                f"nodes ({self.nodes}) must not exceed accounts ({self.accounts}) nor "
+                f"pg_commands ({self.pg_commands}): in the multi-node figure each node has "
+                "accounts and commands of its own"
+            )
 
     def to_json(self) -> str:
         """The settings as JSON, to hand to a worker process."""
         return json.dumps(dataclasses.asdict(self))
+
+    def on_postgres(self) -> Settings:
+        """These settings with the PostgreSQL part's number of commands."""
+        return dataclasses.replace(self, commands=self.pg_commands)
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -41,5 +57,12 @@ class Settings:
 
 #: ``--quick``: tiny sizes that run every part in a few seconds (smoke tests, a first look).
 QUICK = Settings(
-    accounts=20, commands=200, clients=20, few_clients=5, idle_aggregates=500, seed=2024
+    accounts=20,
+    commands=200,
+    clients=20,
+    few_clients=5,
+    idle_aggregates=500,
+    pg_commands=200,
+    nodes=3,
+    seed=2024,
 )

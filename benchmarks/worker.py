@@ -4,7 +4,8 @@ or threads weigh on another's figures.
     python -m benchmarks.worker PART SETTINGS_JSON OUT_JSON
 
 writes the part's figures (a JSON object of numbers) to OUT_JSON. Files go to a new temporary
-directory, removed afterwards.
+directory, removed afterwards; the PostgreSQL parts (``pg-*``) use the server at
+``ESACTORS_PG_DSN`` instead, each in new schemas dropped afterwards.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import anyio
 from .settings import Settings
 
 #: The parts a worker runs; ``cli`` maps the user's ``--only`` choices onto them.
-PARTS = ("esactors", "idle", "peer", "raw")
+PARTS = ("esactors", "idle", "peer", "raw", "pg-esactors", "pg-peer", "pg-nodes")
 
 
 def run(part: str, settings: Settings, directory: Path) -> dict[str, float]:
@@ -41,6 +42,19 @@ def run(part: str, settings: Settings, directory: Path) -> dict[str, float]:
         from . import raw
 
         return raw.measure(settings, directory)
+    if part == "pg-esactors":
+        from . import pg_esactors
+
+        return anyio.run(pg_esactors.measure, settings)
+    if part == "pg-peer":
+        # The library's PostgreSQL mode also needs psycopg (the `bench` extra installs it).
+        from . import pg_peer
+
+        return pg_peer.measure(settings)
+    if part == "pg-nodes":
+        from . import pg_nodes
+
+        return pg_nodes.measure(settings)
     raise ValueError(f"unknown part {part!r}; the parts are {', '.join(PARTS)}")
 
 

@@ -3,19 +3,29 @@ figures. No test here asserts a timing: only that each figure was measured."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import socket
 from pathlib import Path
 
 import pytest
 
+from benchmarks import pg
 from benchmarks.cli import main
+from benchmarks.pg_nodes import plan
+from benchmarks.settings import QUICK, Settings
 from benchmarks.stats import Summary, percentile
 from benchmarks.workload import WITHDRAW_EVERY, balances_after, schedule
+from tests.postgres import postgres_dsn
 
 #: Figures that may honestly be zero: the projection usually applies an event before the
-#: command's reply reaches its client.
-MAY_BE_ZERO = {"esactors.lag_after_reply_p99_ms"}
+#: command's reply reaches its client; at tiny sizes the nodes may meet no conflict.
+MAY_BE_ZERO = {
+    "esactors.lag_after_reply_p99_ms",
+    "pg-esactors.lag_after_reply_p99_ms",
+    "pg-nodes.shared_conflicts_per_command",
+}
 
 
 def _run_quick(tmp_path: Path, *sides: str) -> dict[str, object]:
@@ -79,6 +89,114 @@ def test_a_quick_run_measures_the_peer_when_it_is_installed(
         "peer.sqlite_synchronous",
     }
     assert "peer (eventsourcing 9.5" in capsys.readouterr().out
+
+
+async def _bench_schemas(url: str) -> set[str]:
+    import asyncpg
+
+    connection = await asyncpg.connect(url, timeout=5)
+    try:
+        rows = await connection.fetch(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", pg.SCHEMA_PREFIX
+        )
+    finally:
+        await connection.close()
+    return {row[0] for row in rows}
+
+
+def test_a_quick_run_measures_esactors_the_peer_and_several_nodes_on_postgresql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres_dsn()  # skipped without a server (failed under CI)
+    monkeypatch.setenv("ESACTORS_PG_DSN", url)
+    before = pg.run_sync(_bench_schemas, url)
+
+    data = _run_quick(tmp_path, "pg")
+
+    runs = data["runs"]
+    assert isinstance(runs, list)
+    (run,) = runs
+    assert {
+        "pg-esactors.commands_per_s",
+        "pg-esactors.ask_p99_ms_many",
+        "pg-esactors.activation_events_per_s",
+        "pg-esactors.rebuild_events_per_s",
+    } <= set(_assert_measured(run, "pg-esactors."))
+    nodes = range(1, QUICK.nodes + 1)
+    assert set(_assert_measured(run, "pg-nodes.")) == {
+        "pg-nodes.shared_conflicts_per_command",
+        *(
+            f"pg-nodes.{variant}_{figure}"
+            for variant in ("disjoint", "shared")
+            for figure in ["total_commands_per_s", *(f"node{n}_commands_per_s" for n in nodes)]
+        ),
+    }
+    peer = _assert_measured(run, "pg-peer.")
+    out = capsys.readouterr().out
+    if importlib.util.find_spec("eventsourcing") and importlib.util.find_spec("psycopg_pool"):
+        assert set(peer) == {
+            "pg-peer.commands_per_s_fastest",
+            "pg-peer.commands_per_s_functions",
+            "pg-peer.reconstruct_events_per_s",
+            "pg-peer.rebuild_events_per_s",
+        }
+    else:
+        assert not peer
+        assert "the peer's PostgreSQL figures were skipped" in out
+    assert "PostgreSQL part: PostgreSQL" in out
+    assert "| PG, 3 nodes" in out
+    assert pg.run_sync(_bench_schemas, url) == before, "every part drops the schemas it made"
+
+
+def test_without_a_server_the_postgresql_part_is_skipped_with_a_plain_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("ESACTORS_PG_DSN", f"postgresql://postgres@127.0.0.1:{port}/test")
+
+    data = _run_quick(tmp_path, "pg")
+
+    assert data["runs"] == [{}]
+    assert data["rows"] == []
+    skipped = data["skipped"]
+    assert isinstance(skipped, list)
+    assert len(skipped) == 1
+    assert f"PostgreSQL at 127.0.0.1:{port}/test is not reachable" in skipped[0]
+    assert "the PostgreSQL part was skipped" in capsys.readouterr().out
+
+
+def test_nodes_on_disjoint_accounts_share_none_and_on_the_same_accounts_open_each_once() -> None:
+    settings = Settings(accounts=10, pg_commands=31, nodes=3)
+
+    disjoint = plan(settings, "disjoint")
+    owned = [set(to_open) for to_open, _ in disjoint]
+    assert sorted(a for own in owned for a in own) == list(range(10))
+    for own, (_, steps) in zip(owned, disjoint, strict=True):
+        assert {step.account for step in steps} <= own
+    assert [len(steps) for _, steps in disjoint] == [11, 10, 10]
+
+    shared = plan(settings, "shared")
+    assert sorted(a for to_open, _ in shared for a in to_open) == list(range(10))
+    assert all({step.account for step in steps} == set(range(10)) for _, steps in shared)
+
+
+def test_the_peer_is_pointed_at_the_server_and_schema_of_the_run() -> None:
+    env = pg.eventsourcing_env("postgresql://bank:s%40cret@db.example:6543/ledger", "bench_1")
+
+    assert env == {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": "ledger",
+        "POSTGRES_HOST": "db.example",
+        "POSTGRES_PORT": "6543",
+        "POSTGRES_USER": "bank",
+        "POSTGRES_PASSWORD": "s@cret",
+        "POSTGRES_SCHEMA": "bench_1",
+    }
+    assert pg.eventsourcing_env("postgresql://postgres@127.0.0.1/test", "s")[
+        "POSTGRES_PASSWORD"
+    ] == ("")
 
 
 def test_every_round_visits_every_account_once_and_every_fourth_withdraws() -> None:
