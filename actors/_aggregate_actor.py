@@ -105,13 +105,15 @@ class AggregateActor:
             raise UnhandledMessage(
                 f"{self.cls.__name__} {self.key!r} has no handler for {type(message).__name__}"
             )
+        # Flags are cleared only once the read succeeded: a failed read leaves them set, so the
+        # next message tries again rather than run on a state missing stored events.
         if self.rebuild:
             self._reset()
+            await self._catch_up()
             self.rebuild = self.stale = False
-            await self._catch_up()
         elif self.stale:
-            self.stale = False
             await self._catch_up()
+            self.stale = False
         if not isinstance(message, Command):
             envelope.resolve(handler(self.state, message))
             return

@@ -10,7 +10,7 @@ import anyio
 
 from runtime import ActorContext, Envelope, Runtime, UnhandledMessage
 from runtime._logging import chatty, get_logger
-from stores import EventStore, RecordedEvent
+from stores import EventStore, RecordedEvent, StoreClosed, StoreError
 
 from ._codec import decode
 from ._errors import ProjectionStopped
@@ -20,6 +20,8 @@ from ._status import GetProjectionStatus, ParkedEvent, ProjectionStatus
 from ._support import store_of
 
 _log = get_logger("esactors.projection")
+# The longest wait between two tries to read the log again after a store error.
+_MAX_READ_BACKOFF = 5.0
 
 
 class ProjectionActor:
@@ -48,6 +50,29 @@ class ProjectionActor:
         ctx.task_group.start_soon(self._follow, name=f"esactors:follow:{self.key}")
 
     async def _follow(self) -> None:
+        # A store error while reading (a lost connection) is retried with backoff, from the
+        # position reached: nothing is skipped. Only a closed store ends the follower.
+        delay = self.settings.retry_backoff
+        while True:
+            try:
+                await self._apply_log()
+                return
+            except StoreClosed:
+                raise
+            except StoreError as exc:
+                _log.warning(
+                    "projection_read_failed",
+                    projection=self.key,
+                    position=self.position,
+                    error=repr(exc),
+                    retry_in=delay,
+                )
+                self.state = "retrying"
+                await anyio.sleep(delay)
+                delay = min(delay * 2, _MAX_READ_BACKOFF)
+                self.state = "running"
+
+    async def _apply_log(self) -> None:
         events = self.handlers.events
         model = self.model
         async for batch in self.store.follow(

@@ -152,10 +152,13 @@ class Runtime:
             recency[cell.regkey] = cell
 
     def _evict(self) -> None:
-        """Passivate the least recently used idle actor. If every one is busy, none is: the
-        cap is exceeded for a moment rather than a command dropped."""
-        victim = next((c for c in self._recency.values() if c.is_idle()), None)
-        if victim is not None:
+        """Passivate least recently used idle actors until there is room for one more. If
+        too many are busy, the cap is exceeded for a moment rather than a command dropped;
+        the next activation brings it back down."""
+        assert self.max_live_actors is not None
+        excess = len(self._recency) - self.max_live_actors + 1
+        victims = [c for c in self._recency.values() if c.is_idle()][:excess]
+        for victim in victims:
             victim.close()
             if chatty():
                 _log.debug("actor_evicted", actor=victim.kind, actor_id=victim.key)
