@@ -53,8 +53,12 @@ bench: $(BENCH_STAMP)
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache
 
-# The crash-safety harness: SIGKILL a busy bank workload 20 times and check nothing acknowledged
-# was lost (about 35 s). ARGS="--kills 50 --seed 1 --db /tmp/crash.db" to change it.
+# Reliability: the crash-safety harness (SIGKILL a busy bank workload 20 times and check nothing
+# acknowledged was lost; ARGS="--kills 50 --seed 1 --db /tmp/crash.db" to change it), then the
+# fault-injection, overload, stateful and fuzz tests with more examples than `make test` runs,
+# with a count of the faults injected and the inputs fuzzed. A few minutes.
 .PHONY: reliability
 reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability.crash $(ARGS)
+	ESACTORS_FUZZ_EXAMPLES=1000 ESACTORS_STATEFUL_EXAMPLES=200 $(BIN)/python -m pytest -q \
+		-p tests.reliability.tally tests/reliability tests/actors/test_corrupt_rows.py

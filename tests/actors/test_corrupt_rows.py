@@ -4,6 +4,7 @@ never a crash of the runtime or a silently wrong state."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,8 @@ from .domain import Account, Balances, Deposit, Deposited, GetBalance, GetState
 pytestmark = pytest.mark.anyio
 
 GOOD = b'{"amount":5}'
+# make reliability raises it (ESACTORS_FUZZ_EXAMPLES); make test keeps it quick.
+_EXAMPLES = int(os.environ.get("ESACTORS_FUZZ_EXAMPLES", "60"))
 
 corrupt_data = st.one_of(
     # Anything at all, but a raw NUL: append refuses that one up front (InvalidEvent).
@@ -40,7 +43,9 @@ def _decodes(data: bytes) -> bool:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=corrupt_data)
 async def test_a_corrupt_row_in_a_stream_fails_activation_naming_it_and_nothing_else(
@@ -63,7 +68,7 @@ async def test_a_corrupt_row_in_a_stream_fails_activation_naming_it_and_nothing_
         assert (await rt.get(Account, "good").ask(Deposit(amount=1))).version == 1
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=_EXAMPLES // 2, deadline=None)
 @given(data=corrupt_data)
 async def test_a_corrupt_row_in_the_log_stops_or_parks_a_projection_never_skips_silently(
     data: bytes,
