@@ -13,12 +13,12 @@ import anyio
 
 from runtime._logging import chatty, get_logger
 
-from ._base import DEFAULT_MAX_EVENT_BYTES, StoreBase, check_append
+from ._base import DEFAULT_MAX_EVENT_BYTES, check_append
 from ._errors import InvalidEvent, StoreClosed, StoreError
 from ._group import Append, Group
 from ._postgres_batch import columns, record, take_batch
 from ._postgres_sql import MAX_SCHEMA_LENGTH, MAX_TABLE_LENGTH, Statements, check_identifier
-from ._recent import RecentLog
+from ._recent import RecentLogStore
 from ._records import NewEvent, RecordedEvent
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 _log = get_logger("esactors.stores.postgres")
 
 # How many recently committed events stay in memory for live followers (no read round trip).
-_RECENT = 20_000
 # A lost LISTEN connection is tried again at most this often (followers poll meanwhile).
 _RELISTEN_EVERY = 5.0
 
@@ -72,7 +71,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-class PostgresEventStore(StoreBase):
+class PostgresEventStore(RecentLogStore):
     """An event store in one table of a PostgreSQL database (created on first use), which any
     number of processes on any number of machines may share.
 
@@ -134,7 +133,6 @@ class PostgresEventStore(StoreBase):
         self._listener: asyncpg.Connection | None = None
         self._relisten_at = 0.0
         self._appends: Group[Append] = Group(self._commit, take=take_batch)
-        self._recent = RecentLog(_RECENT)
         self._open_lock = anyio.Lock()
 
     def __repr__(self) -> str:
@@ -348,23 +346,8 @@ class PostgresEventStore(StoreBase):
         rows = await self._fetch(self._sql.read_stream, stream_id, from_version)
         return [RecordedEvent(*row) for row in rows]
 
-    async def read_all(
-        self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
-    ) -> list[RecordedEvent]:
-        if limit <= 0:
-            return []
-        found = self._recent.read(after, types, limit)
-        if len(found) >= limit:
-            return found
-        if found:
-            # The recent events ran out: the rest of the page (if another process appended
-            # since) is in the database.
-            return found + await self._read_stored(found[-1].position, types, limit - len(found))
-        return await self._read_stored(after, types, limit)
-
     async def _read_page(self, after: int, limit: int) -> list[RecordedEvent]:
-        # The live path for followers: events just committed here come from memory with no
-        # round trip, even a short page; the database is read only when memory has nothing.
+        # A follower's next page is also the moment to re-make a lost LISTEN connection.
         if (
             self._listener is None
             and self._pool is not None
@@ -372,7 +355,7 @@ class PostgresEventStore(StoreBase):
             and time.monotonic() >= self._relisten_at
         ):
             await self._listen()
-        return self._recent.read(after, None, limit) or await self._read_stored(after, None, limit)
+        return await super()._read_page(after, limit)
 
     async def _read_stored(
         self, after: int, types: Collection[str] | None, limit: int

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Collection, Sequence
 
+from ._base import StoreBase
 from ._records import RecordedEvent
+
+#: How many recently committed events a store keeps in memory for its live followers.
+RECENT_SIZE = 20_000
 
 
 class RecentLog:
@@ -49,3 +53,38 @@ class RecentLog:
             if events[i].type in wanted:
                 found.append(events[i])
         return found
+
+
+class RecentLogStore(StoreBase):
+    """A store with a database behind it and the run of its own latest commits in front.
+
+    Subclasses read the database in ``_read_stored`` and ``self._recent.add`` each commit.
+    """
+
+    def __init__(self, *, max_event_bytes: int, recent_size: int = RECENT_SIZE) -> None:
+        super().__init__(max_event_bytes=max_event_bytes)
+        self._recent = RecentLog(recent_size)
+
+    async def _read_stored(
+        self, after: int, types: Collection[str] | None, limit: int
+    ) -> list[RecordedEvent]:
+        raise NotImplementedError
+
+    async def read_all(
+        self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        if limit <= 0:
+            return []
+        found = self._recent.read(after, types, limit)
+        if len(found) >= limit:
+            return found
+        if found:
+            # The recent events ran out: the rest of the page (if another process appended
+            # since) is in the database, and a short page must mean the end of the log.
+            return found + await self._read_stored(found[-1].position, types, limit - len(found))
+        return await self._read_stored(after, types, limit)
+
+    async def _read_page(self, after: int, limit: int) -> list[RecordedEvent]:
+        # The live path for followers: events just committed here come from memory with no
+        # round trip, even a short page; the database is read only when memory has nothing.
+        return self._recent.read(after, None, limit) or await self._read_stored(after, None, limit)

@@ -6,7 +6,6 @@ import json
 import os
 import sqlite3
 import time
-from collections import deque
 from collections.abc import Collection, Sequence
 from json.encoder import encode_basestring as _json_string
 from pathlib import Path
@@ -17,9 +16,10 @@ import anyio
 
 from runtime._logging import chatty, get_logger
 
-from ._base import DEFAULT_MAX_EVENT_BYTES, StoreBase, check_append
+from ._base import DEFAULT_MAX_EVENT_BYTES, check_append
 from ._errors import InvalidEvent, StoreClosed, StoreError, StreamVersionConflict
 from ._group import Append, Group, Request
+from ._recent import RecentLogStore
 from ._records import NewEvent, RecordedEvent
 
 _log = get_logger("esactors.stores.sqlite")
@@ -60,8 +60,6 @@ SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
             SELECT stream_id, MAX(version) AS version FROM events
             WHERE stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id))
 """
-# How many recently committed events stay in memory for live followers (no read round trip).
-_RECENT = 20_000
 
 
 def _rows(request: Append, version: int, position: int, now: float) -> list[str]:
@@ -88,7 +86,7 @@ class _StreamRead(Request):
         self.records: list[RecordedEvent] = []
 
 
-class SQLiteEventStore(StoreBase):
+class SQLiteEventStore(RecentLogStore):
     """An event store in one SQLite file (created on first use), in WAL mode.
 
     Appends from all callers are group-committed: whoever appends while no commit is running
@@ -122,7 +120,6 @@ class SQLiteEventStore(StoreBase):
         self._reader: aiosqlite.Connection | None = None
         self._appends: Group[Append] = Group(self._commit)
         self._stream_reads: Group[_StreamRead] = Group(self._read_streams)
-        self._recent: deque[RecordedEvent] = deque(maxlen=_RECENT)
         self._open_lock = anyio.Lock()
 
     def __repr__(self) -> str:
@@ -274,12 +271,8 @@ class SQLiteEventStore(StoreBase):
         return versions, head
 
     def _remember(self, committed: list[tuple[Append, list[RecordedEvent]]]) -> None:
-        recent = self._recent
         for _, recorded in committed:
-            if recent and recent[-1].position + 1 != recorded[0].position:
-                # Another process committed in between: keep only a contiguous run.
-                recent.clear()
-            recent.extend(recorded)
+            self._recent.add(recorded)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -324,48 +317,7 @@ class SQLiteEventStore(StoreBase):
             records = by_stream.get(request.stream_id, [])
             request.records = [r for r in records if r.version >= request.from_version]
 
-    async def read_all(
-        self, *, after: int = 0, types: Collection[str] | None = None, limit: int = 1000
-    ) -> list[RecordedEvent]:
-        if limit <= 0:
-            return []
-        found = self._read_recent(after, types, limit)
-        if len(found) >= limit:
-            return found
-        if found:
-            # The recent events ran out: the rest of the page (if another process appended
-            # since) is in the database.
-            after, limit = found[-1].position, limit - len(found)
-            return found + await self._read_all_stored(after, types, limit)
-        return await self._read_all_stored(after, types, limit)
-
-    async def _read_page(self, after: int, limit: int) -> list[RecordedEvent]:
-        # The live path for followers: events just committed here come from memory with no
-        # round trip, even a short page; the database is read only when memory has nothing.
-        return self._read_recent(after, None, limit) or await self._read_all_stored(
-            after, None, limit
-        )
-
-    def _read_recent(
-        self, after: int, types: Collection[str] | None, limit: int
-    ) -> list[RecordedEvent]:
-        """Events after ``after`` from the recent-commit memory, if it holds ``after + 1``."""
-        recent = self._recent
-        if not recent or not recent[0].position <= after + 1 <= recent[-1].position:
-            return []
-        start = after + 1 - recent[0].position
-        if types is None:
-            return [recent[i] for i in range(start, min(start + limit, len(recent)))]
-        wanted = frozenset(types)
-        found: list[RecordedEvent] = []
-        for i in range(start, len(recent)):
-            if len(found) >= limit:
-                break
-            if recent[i].type in wanted:
-                found.append(recent[i])
-        return found
-
-    async def _read_all_stored(
+    async def _read_stored(
         self, after: int, types: Collection[str] | None, limit: int
     ) -> list[RecordedEvent]:
         reader = await self._connection("reader")
