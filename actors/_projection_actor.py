@@ -74,7 +74,6 @@ class ProjectionActor:
 
     async def _apply_log(self) -> None:
         events = self.handlers.events
-        model = self.model
         async for batch in self.store.follow(
             after=self.position, batch_size=self.settings.batch_size
         ):
@@ -82,7 +81,7 @@ class ProjectionActor:
                 entry = events.get(record.type)
                 if entry is not None:
                     try:
-                        entry[1](model, Recorded(decode(record, entry[0]), record))
+                        self._handle(entry, record)
                     except Exception as exc:
                         if not await self._recover(entry, record, exc):
                             self._stop(record, exc)
@@ -90,6 +89,10 @@ class ProjectionActor:
                 self.position = record.position
             if self._waiting:
                 self._release()
+
+    def _handle(self, entry: tuple[Any, Any], record: RecordedEvent) -> None:
+        event_type, handler = entry
+        handler(self.model, Recorded(decode(record, event_type), record))
 
     async def _recover(self, entry: tuple[Any, Any], record: RecordedEvent, exc: Exception) -> bool:
         """Retry the event with backoff; then park it (True) or give up (False)."""
@@ -108,7 +111,7 @@ class ProjectionActor:
             await anyio.sleep(delay)
             delay *= 2
             try:
-                entry[1](self.model, Recorded(decode(record, entry[0]), record))
+                self._handle(entry, record)
             except Exception as again:
                 exc = again
                 _log.warning(
