@@ -21,6 +21,7 @@ from stores import (
     SQLiteEventStore,
     StoreError,
     StreamVersionConflict,
+    _sqlite_batch,
 )
 from stores.testing import EventStoreContract, Reopen
 
@@ -76,12 +77,13 @@ async def test_opening_in_a_missing_directory_raises_store_error_naming_the_path
 async def test_group_commit_batches_concurrent_appends_into_few_transactions(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    commits = 0
+    inserts = 0
     execute = aiosqlite.Connection.execute
 
     def counting_execute(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
-        nonlocal commits
-        commits += sql.strip().upper() == "COMMIT"
+        nonlocal inserts
+        # Each batch is one INSERT statement (in its own transaction or one of its own).
+        inserts += sql.strip().upper().startswith("INSERT INTO EVENTS")
         return execute(self, sql, *args)
 
     monkeypatch.setattr(aiosqlite.Connection, "execute", counting_execute)
@@ -98,8 +100,8 @@ async def test_group_commit_batches_concurrent_appends_into_few_transactions(
         assert sorted(e.position for r in results for e in r) == list(range(1, 501))
     # Events committed together share one commit time: the public view of the batching.
     transactions = len({r[0].recorded_at_ts for r in results})
-    assert 1 <= commits <= 20, commits
-    assert transactions <= commits
+    assert 1 <= inserts <= 20, inserts
+    assert transactions <= inserts
 
 
 async def _append_or_conflict(
@@ -128,6 +130,47 @@ async def test_two_store_objects_racing_on_one_stream_let_exactly_one_win(path: 
             assert [(c.expected, c.actual) for c in conflicts] == [(round, round + 1)] * 3
         assert [e.version for e in await b.read_stream("contested")] == [1, 2, 3, 4, 5]
         assert [e.position for e in await a.read_all()] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.anyio
+async def test_a_writer_is_not_misled_by_what_it_remembers_once_another_process_wrote(
+    path: Path,
+) -> None:
+    # Each store object remembers its streams' versions to commit in one statement; another
+    # object's appends (to the same stream, to others, to one it never saw) must not lead it
+    # to a wrong refusal, a wrong acceptance, or a taken version or position.
+    async with SQLiteEventStore(path) as a, SQLiteEventStore(path) as b:
+        await a.append("x", [event(1)], 0)
+        await b.append("x", [event(2)], 1)
+        [third] = await a.append("x", [event(3)], 2)  # a remembered x at 1
+        assert (third.version, third.position) == (3, 3)
+        with pytest.raises(StreamVersionConflict) as stale:
+            await a.append("x", [event(4)], 2)
+        assert (stale.value.expected, stale.value.actual) == (2, 3)
+        await b.append("y", [event(5)], 0)  # moves the head a remembers
+        [fourth] = await a.append("x", [event(6)], 3)
+        assert (fourth.version, fourth.position) == (4, 5)
+        await b.append("z", [event(7)], 0)  # a stream a never saw
+        await a.append("w", [event(8)], 0)  # a learns the head, not z
+        with pytest.raises(StreamVersionConflict) as taken:
+            await a.append("z", [event(9)], 0)
+        assert (taken.value.expected, taken.value.actual) == (0, 1)
+        [later] = await a.append("z", [event(10)], None)
+        assert (later.version, later.position) == (2, 8)
+    async with SQLiteEventStore(path) as reader:
+        log = await reader.read_all()
+    assert [e.position for e in log] == list(range(1, 9))
+    expected = ["x1", "x2", "x3", "y1", "x4", "z1", "w1", "z2"]
+    assert [f"{e.stream_id}{e.version}" for e in log] == expected
+
+
+def test_a_writer_remembers_a_bounded_number_of_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sqlite_batch, "MAX_REMEMBERED_STREAMS", 3)
+    known = _sqlite_batch.KnownVersions()
+    for n in range(10):
+        known.learn({f"s{n}": 1}, n + 1)
+        assert len(known.versions) <= 3
+    assert known.head == 10
 
 
 @pytest.mark.anyio
