@@ -22,6 +22,14 @@ class Aggregate:
 
     Class settings: ``passivate_after`` (idle seconds before the actor stops; default the
     runtime's) and ``max_conflict_retries`` (re-decide after another writer won).
+
+    An ask to an idle aggregate is handled in the asking task (no hand-off to the actor's
+    task and back; messages sent meanwhile wait their turn as usual). So cancelling that ask
+    (or its ``timeout``) cancels the command where it is: once the command has decided, the
+    store has taken its events and they commit all the same (the aggregate re-reads its stream
+    before its next message); a command cancelled before that (while it waits to retry after
+    a version conflict with another process) stores nothing. Sent again with the same
+    ``idempotency_key``, it is stored once either way.
     """
 
     actor_kind: ClassVar[str] = "aggregate"

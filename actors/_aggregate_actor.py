@@ -98,6 +98,13 @@ class AggregateActor:
     async def stopped(self) -> None:
         return None
 
+    def can_run_in_caller(self) -> bool:
+        """Whether an ask may be handled in the asking task (the runtime asks only while the
+        actor is idle): yes unless the state must first be read again, so that the first
+        thing a command awaits is the store taking its events, which then commit even if the
+        asker is cancelled."""
+        return not (self.stale or self.rebuild)
+
     async def receive(self, envelope: Envelope) -> None:
         message = envelope.message
         handler = self.handlers.for_message(message)

@@ -38,6 +38,7 @@ class Cell:
         "on_message",
         "predecessor",
         "regkey",
+        "run_in_caller",
         "runtime",
     )
 
@@ -57,6 +58,9 @@ class Cell:
         self.behavior = behavior
         self.mailbox: Mailbox[Envelope] = Mailbox(capacity)
         self.activated = False
+        #: Once activated, the behavior's ``can_run_in_caller`` if it has one: while it says
+        #: yes and the actor is idle, an ask is handled in the asking task (``handle_here``).
+        self.run_in_caller: Callable[[], bool] | None = None
         self.finished = False
         self._done: anyio.Event | None = None
         #: monotonic() time since when the actor has been waiting for a message, or None.
@@ -126,6 +130,7 @@ class Cell:
         except Exception as exc:
             return exc
         self.activated = True
+        self.run_in_caller = getattr(self.behavior, "can_run_in_caller", None)
         if chatty():
             _log.debug("actor_activated")
         task_status.started()
@@ -178,6 +183,26 @@ class Cell:
                     )
                 )
                 raise
+
+    async def handle_here(self, envelope: Envelope) -> None:
+        """Handle ``envelope`` in the calling task, in the actor's place: only after
+        ``self.mailbox.hold()`` returned True (the actor was idle, nothing queued). Messages
+        sent meanwhile wait in the mailbox for the actor's own task, as they would behind any
+        message it handles. Cancelling it cancels the handling where it is."""
+        self.idle_since = None
+        if self.on_message is not None:
+            self.on_message(self)
+        try:
+            if chatty():
+                with structlog.contextvars.bound_contextvars(actor=self.kind, actor_id=self.key):
+                    await self.behavior.receive(envelope)
+            else:
+                await self.behavior.receive(envelope)
+        except Exception as exc:
+            envelope.fail(exc)
+        finally:
+            self.idle_since = monotonic()
+            self.mailbox.release()
 
     def is_idle(self) -> bool:
         """Waiting for a message with none queued: stopping it now interrupts nothing."""

@@ -28,7 +28,15 @@ class Mailbox(Generic[T]):
     """Bounded FIFO. Senders that wait for room are served in arrival order: a freed slot is
     reserved for the first of them, so a later ``put_nowait`` cannot jump the queue."""
 
-    __slots__ = ("_capacity", "_closed", "_items", "_receiver", "_reserved", "_senders")
+    __slots__ = (
+        "_capacity",
+        "_closed",
+        "_held",
+        "_items",
+        "_receiver",
+        "_reserved",
+        "_senders",
+    )
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -42,6 +50,8 @@ class Mailbox(Generic[T]):
         # deque costs 760 bytes per idle actor.
         self._senders: deque[asyncio.Future[bool]] | None = None
         self._reserved = 0
+        # While a caller holds the receiver (``hold``), its parked wait, kept aside.
+        self._held: asyncio.Future[None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -133,6 +143,27 @@ class Mailbox(Generic[T]):
             finally:
                 if self._receiver is waiter:
                     self._receiver = None
+
+    def hold(self) -> bool:
+        """If the receiver is parked waiting with nothing queued, keep it parked until
+        ``release`` (messages queued and a close meanwhile do not wake it), and return True:
+        the caller may handle one message in its place. Otherwise False."""
+        receiver = self._receiver
+        if receiver is None or receiver.done() or self._items or self._closed:
+            return False
+        self._held, self._receiver = receiver, None
+        return True
+
+    def release(self) -> None:
+        """End a ``hold``: the receiver waits again, woken now if anything came meanwhile."""
+        receiver, self._held = self._held, None
+        if receiver is None:
+            return
+        if self._items or self._closed:
+            if not receiver.done():
+                receiver.set_result(None)
+        else:
+            self._receiver = receiver
 
     def close(self) -> None:
         """Refuse new messages; queued ones can still be taken. Wakes every waiter."""

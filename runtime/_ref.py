@@ -69,9 +69,23 @@ class ActorRef:
         ``TimeoutError``. Raises ``ActorStopped`` if the actor stops before handling the message.
 
         Cancelling ``ask`` before the message is in the mailbox sends nothing; after that it
-        abandons only the reply: the message is still handled.
+        abandons only the reply: the message is still handled. Except where the actor's type
+        runs asks in the caller's task while the actor is idle (aggregates do, see
+        ``Aggregate``): there cancelling ``ask`` cancels the handling where it is.
         """
         envelope = Envelope(message, True, after)
+        cell = self._live_cell()
+        ready = cell.run_in_caller
+        if ready is not None and ready() and cell.mailbox.hold():
+            # The actor is idle: handle the message in this task rather than wake the actor's
+            # task and wait to be woken in turn (two task switches and a future fewer).
+            if timeout is None:
+                await cell.handle_here(envelope)
+            else:
+                with anyio.fail_after(timeout):
+                    await cell.handle_here(envelope)
+            result_here: R = await envelope.reply()
+            return result_here
         if timeout is None:
             await self._post(envelope)
             result: R = await envelope.reply()

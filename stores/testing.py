@@ -479,6 +479,29 @@ class EventStoreContract:
     # -- concurrency ------------------------------------------------------------------------
 
     @pytest.mark.anyio
+    async def test_appends_whose_callers_are_cancelled_while_they_wait_are_stored_all_the_same(
+        self, store: EventStore
+    ) -> None:
+        # A store takes an append before it first waits (aggregates rely on this: a command
+        # asked in the caller's task commits even if the caller is cancelled meanwhile), and
+        # commits what it took whole.
+        await store.append("warm", _events(1), 0)  # opened: taking an append needs no wait
+        async with anyio.create_task_group() as tg:
+            for n in range(20):
+                tg.start_soon(store.append, f"cut-{n}", _events(2, n=n), 0)
+            await anyio.lowlevel.checkpoint()  # every append has started and is waiting
+            tg.cancel_scope.cancel()
+        with anyio.fail_after(_PATIENCE):
+            # Polling: a store has no event for "the batch in progress has committed".
+            while await store.last_position() < 41:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+        stored = await _read_whole_log(store)
+        _assert_gapless(stored)
+        assert sorted(e.stream_id for e in stored[1:]) == sorted(
+            f"cut-{n}" for n in range(20) for _ in range(2)
+        )
+
+    @pytest.mark.anyio
     async def test_concurrent_appends_store_every_success_with_gapless_versions_and_positions(
         self, store: EventStore
     ) -> None:

@@ -96,6 +96,27 @@ async def test_a_thousand_concurrent_commands_on_sqlite_all_apply_with_no_gap(
     assert [e.version for e in stored] == list(range(1, 1001))
 
 
+async def test_cancelled_asks_to_idle_aggregates_still_commit_what_they_decided(
+    tmp_path: Path,
+) -> None:
+    # An idle aggregate runs an ask's command in the asking task; cancelling the asks while
+    # their events wait for the commit does not lose them, and the aggregates go on from them.
+    store = SQLiteEventStore(tmp_path / "bank.db")
+    async with open_runtime(store=store) as rt:
+        accounts = [rt.get(Account, f"acc-{n}") for n in range(20)]
+        for account in accounts:
+            await account.ask(Deposit(amount=1))
+        async with anyio.create_task_group() as tg:
+            for account in accounts:
+                tg.start_soon(account.ask, Deposit(amount=10))
+            await anyio.lowlevel.checkpoint()  # each command decided, its append taken
+            tg.cancel_scope.cancel()
+        for account in accounts:
+            assert (await account.ask(Deposit(amount=100))).version == 3
+            assert await account.ask(GetState()) == 111
+        assert await store.last_position() == 60
+
+
 async def test_commands_to_one_aggregate_run_in_arrival_order() -> None:
     async with open_runtime(store=MemoryEventStore()) as rt:
         account = rt.get(Account, "acc-1")

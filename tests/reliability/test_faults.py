@@ -140,36 +140,56 @@ async def test_a_keyed_resend_after_a_lost_reply_and_a_restart_still_commits_onc
     assert truth["acc"] == AccountView(True, 6, 3)
 
 
-async def test_a_stalled_append_times_out_the_caller_but_the_command_still_commits() -> None:
+async def test_a_stalled_append_times_out_the_caller_but_the_actor_still_commits_it() -> None:
     store = FaultyStore(MemoryEventStore())
     async with open_runtime(store=store) as rt:
         balances = await rt.spawn(CheckedBalances)
         account = rt.get(Account, "acc")
-        await account.ask(OpenAccount(opening_deposit=1))
         store.stall_next()  # until released
-        slow = Deposit(amount=7)
+        # Not live yet: the actor's own task activates it and handles the command.
+        slow = OpenAccount(opening_deposit=7)
         with pytest.raises(TimeoutError):
             await account.ask(slow, timeout=0.05)
-        # The command is in the store's hands, not lost and not yet stored.
+        # The command is in the actor's hands, not lost and not yet stored.
         assert store.stalled == 1
-        assert await store.last_position() == 2
+        assert await store.last_position() == 0
         with anyio.fail_after(5):
             async with anyio.create_task_group() as tg:
                 # A command sent meanwhile waits its turn behind the stalled one.
                 behind: list[Committed] = []
 
                 async def send_behind() -> None:
-                    behind.append(await account.ask(Withdraw(amount=8)))
+                    behind.append(await account.ask(Withdraw(amount=7)))
 
                 tg.start_soon(send_behind)
                 await anyio.wait_all_tasks_blocked()
                 assert behind == []
                 store.release_stalls()
         # The withdrawal needed the stalled deposit: it ran after it, on a state holding it.
-        assert [c.version for c in behind] == [4]
+        assert [c.version for c in behind] == [3]
         truth = await consistent(rt, store, ["acc"], acked=behind, balances=balances)
         check_present(await stored(store), [slow.command_id])
-    assert truth["acc"] == AccountView(True, 0, 4)
+    assert truth["acc"] == AccountView(True, 0, 3)
+
+
+async def test_an_ask_handled_in_the_caller_cut_before_the_store_took_it_stores_nothing() -> None:
+    store = FaultyStore(MemoryEventStore())
+    async with open_runtime(store=store) as rt:
+        balances = await rt.spawn(CheckedBalances)
+        account = rt.get(Account, "acc")
+        await account.ask(OpenAccount(opening_deposit=1))
+        # Live and idle: the ask runs the command in this task, and the stall (a store that has
+        # not taken the append yet) is cut by the timeout with it.
+        store.stall_next()
+        with pytest.raises(TimeoutError):
+            await account.ask(Deposit(amount=7), timeout=0.05)
+        assert store.stalled == 0
+        assert await store.last_position() == 2
+        # The aggregate re-reads its stream (the outcome was unknown to it) and goes on.
+        done = await account.ask(Deposit(amount=1))
+        assert done.version == 3
+        truth = await consistent(rt, store, ["acc"], acked=[done], balances=balances)
+    assert truth["acc"] == AccountView(True, 2, 3)
 
 
 async def test_a_stall_that_ends_by_itself_lets_the_timed_out_command_commit() -> None:

@@ -28,6 +28,7 @@ class Script:
         start_errors: list[Exception] | None = None,
         start_gate: anyio.Event | None = None,
         on_start: Callable[[ActorContext], Awaitable[None]] | None = None,
+        run_in_caller: bool = False,
     ) -> None:
         #: Raised by ``started()``, one per activation, until the list is used up.
         self.start_errors = list(start_errors or [])
@@ -35,6 +36,8 @@ class Script:
         self.start_gate = start_gate
         #: Run at the beginning of ``started()`` (e.g. to start a helper task).
         self.on_start = on_start
+        #: What the probes' ``can_run_in_caller`` answers.
+        self.run_in_caller = run_in_caller
         self.created: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.started: list[str] = []
         self.stopped: list[str] = []
@@ -98,6 +101,9 @@ class ProbeBehavior:
 
     async def stopped(self) -> None:
         self.script.stopped.append(self.key)
+
+    def can_run_in_caller(self) -> bool:
+        return self.script.run_in_caller
 
 
 class Msg(Generic[R]):
@@ -165,6 +171,14 @@ class Step(Msg[int]):
             await anyio.lowlevel.checkpoint()
         actor.script.trace.append(f"end {self.value}")
         return self.value
+
+
+@dataclass(frozen=True)
+class WhichTask(Msg[int]):
+    """Replies the id of the task that handles it."""
+
+    async def run(self, actor: ProbeBehavior) -> int:
+        return anyio.get_current_task().id
 
 
 @dataclass(frozen=True)
