@@ -20,7 +20,7 @@ from ._errors import StoreClosed, StoreError
 from ._group import Append, Group, Request
 from ._recent import RecentLogStore
 from ._records import NewEvent, RecordedEvent
-from ._sqlite_batch import KnownVersions, Plan, out_of_date
+from ._sqlite_batch import KnownVersions, Plan, out_of_date, take_batch
 
 _log = get_logger("esactors.stores.sqlite")
 
@@ -109,7 +109,7 @@ class SQLiteEventStore(RecentLogStore):
         self._busy_ms = int(busy_timeout * 1000)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._appends: Group[Append] = Group(self._commit)
+        self._appends: Group[Append] = Group(self._commit, take_batch)
         self._known = KnownVersions()
         self._stream_reads: Group[_StreamRead] = Group(self._read_streams)
         self._open_lock = anyio.Lock()

@@ -10,6 +10,14 @@ from ._errors import InvalidEvent, StreamVersionConflict
 from ._group import Append
 from ._records import RecordedEvent
 
+#: Events per batch at most (an append bigger than that is one batch of its own). A commit wakes
+#: every caller of its batch at once and each goes on with its next command in the same turn of
+#: the event loop: with 1,000 clients an unbounded batch made 500-caller turns of about 20 ms,
+#: which everything else (a projection's follower, the next commit's answer) waited behind.
+#: Measured on the bank workload with 1,000 clients: projection lag from the commit p50/p99
+#: 20.8/94.4 ms unbounded, 4.4/18.5 ms at 128, at about the same throughput.
+MAX_BATCH_EVENTS = 128
+
 #: Streams whose versions the writer remembers; past this, it forgets them all and re-reads
 #: the versions of the streams it meets (a few slower batches), so memory stays bounded.
 MAX_REMEMBERED_STREAMS = 200_000
@@ -21,6 +29,17 @@ MAX_REMEMBERED_STREAMS = 200_000
 _OUT_OF_DATE = frozenset(
     {"SQLITE_BUSY_SNAPSHOT", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"}
 )
+
+
+def take_batch(queue: list[Append]) -> tuple[list[Append], list[Append]]:
+    """The queued appends for one commit, in queue order, up to ``MAX_BATCH_EVENTS`` events
+    (at least one append); the rest stay queued, in order."""
+    size = 0
+    for index, request in enumerate(queue):
+        size += len(request.events)
+        if size > MAX_BATCH_EVENTS and index > 0:
+            return queue[:index], queue[index:]
+    return queue, []
 
 
 def out_of_date(exc: sqlite3.Error) -> bool:

@@ -23,6 +23,7 @@ from stores import (
     StreamVersionConflict,
     _sqlite_batch,
 )
+from stores._group import Append
 from stores.testing import EventStoreContract, Reopen
 
 # Short, so followers notice other store objects' appends quickly.
@@ -351,3 +352,18 @@ async def test_a_bad_append_does_not_fail_the_appends_committed_with_it(path: Pa
             tg.start_soon(append, "innocent", b"{}")
             tg.start_soon(append, "culprit", {"not": "bytes"})
         assert outcomes["innocent"] == "committed", outcomes
+
+
+def test_a_batch_takes_appends_in_order_up_to_its_event_bound() -> None:
+    bound = _sqlite_batch.MAX_BATCH_EVENTS
+
+    def appends(*sizes: int) -> list[Append]:
+        return [Append(f"s{n}", [event(n)] * size, None) for n, size in enumerate(sizes)]
+
+    queue = appends(bound - 1, 1, 1)
+    batch, rest = _sqlite_batch.take_batch(queue)
+    assert (batch, rest) == (queue[:2], queue[2:])
+    oversize = appends(bound + 5, 1)
+    assert _sqlite_batch.take_batch(oversize) == (oversize[:1], oversize[1:])
+    few = appends(1, 2, 3)
+    assert _sqlite_batch.take_batch(few) == (few, [])
