@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Sequence
+from typing import Final
 
 from ._base import StoreBase
 from ._records import RecordedEvent
 
 #: How many recently committed events a store keeps in memory for its live followers.
 RECENT_SIZE = 20_000
+
+#: One event as held here: RecordedEvent's fields, without the in-process payload. A tuple of
+#: strings, numbers and bytes only, which the cyclic GC stops tracking: 20,000 RecordedEvents
+#: with their event objects were 60,000 tracked objects that every full collection walked, and
+#: each commit promoted more of them into the oldest generation, triggering those collections
+#: (bank workload, 1,000 clients: 1.30 s -> 1.09 s of GC per 61,000 commands). Followers decode
+#: the JSON (about 2 us an event) instead of reusing the appender's object.
+_Held = tuple[str, int, int, str, str, bytes, bytes, float]
+_POSITION: Final = 2
+_TYPE: Final = 4
 
 
 class RecentLog:
@@ -22,16 +33,30 @@ class RecentLog:
     __slots__ = ("_events",)
 
     def __init__(self, size: int) -> None:
-        self._events: deque[RecordedEvent] = deque(maxlen=size)
+        self._events: deque[_Held] = deque(maxlen=size)
 
     def add(self, recorded: Sequence[RecordedEvent]) -> None:
         """Remember one append's events (consecutive positions, in order)."""
         if not recorded:
             return
         events = self._events
-        if events and events[-1].position + 1 != recorded[0].position:
+        if events and events[-1][_POSITION] + 1 != recorded[0].position:
             events.clear()
-        events.extend(recorded)
+        events.extend(
+            [
+                (
+                    r.stream_id,
+                    r.version,
+                    r.position,
+                    r.event_id,
+                    r.type,
+                    r.data,
+                    r.metadata_json,
+                    r.recorded_at_ts,
+                )
+                for r in recorded
+            ]
+        )
 
     def clear(self) -> None:
         """Forget everything (e.g. after a commit whose outcome is unknown)."""
@@ -40,18 +65,24 @@ class RecentLog:
     def read(self, after: int, types: Collection[str] | None, limit: int) -> list[RecordedEvent]:
         """Events after ``after`` held here, if the run holds ``after + 1``; else []."""
         events = self._events
-        if limit <= 0 or not events or not events[0].position <= after + 1 <= events[-1].position:
+        if (
+            limit <= 0
+            or not events
+            or not events[0][_POSITION] <= after + 1 <= events[-1][_POSITION]
+        ):
             return []
-        start = after + 1 - events[0].position
+        start = after + 1 - events[0][_POSITION]
         if types is None:
-            return [events[i] for i in range(start, min(start + limit, len(events)))]
+            return [
+                RecordedEvent(*events[i]) for i in range(start, min(start + limit, len(events)))
+            ]
         wanted = frozenset(types)
         found: list[RecordedEvent] = []
         for i in range(start, len(events)):
             if len(found) >= limit:
                 break
-            if events[i].type in wanted:
-                found.append(events[i])
+            if events[i][_TYPE] in wanted:
+                found.append(RecordedEvent(*events[i]))
         return found
 
 
