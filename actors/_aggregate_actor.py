@@ -236,7 +236,15 @@ class AggregateActor:
             # The events are stored; only the in-memory state is wrong. Rebuild it before the
             # next message rather than reply an error for a command that did commit.
             self.rebuild = True
-            _log.error("evolve_failed", exc_info=exc, version=records[-1].version)
+            # Named here, not only by the bound log context: an ask handled in the caller's
+            # task binds the actor's context only when the app configured logging.
+            _log.error(
+                "evolve_failed",
+                exc_info=exc,
+                actor=self.cls.__name__,
+                actor_id=self.key,
+                version=records[-1].version,
+            )
         last = records[-1]
         if command.idempotency_key is not None:
             self._remember_key(command.idempotency_key, records[0].version, last.version)

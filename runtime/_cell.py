@@ -1,4 +1,4 @@
-"""One live actor: its mailbox, its task, and the loop that feeds its behavior."""
+"""One live actor: its mailbox, and the task (while it has work) that feeds its behavior."""
 
 from __future__ import annotations
 
@@ -77,23 +77,43 @@ class Cell:
         raise_activation_error: bool = False,
         task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Activate, then handle messages until stopped, passivated or cancelled.
+        """Activate, then handle the messages queued. An actor whose behavior keeps a task
+        group runs until stopped; any other returns once its mailbox is empty and sleeps,
+        with no task, until the next message or a stop starts one (``_wake``).
 
         An activation error fails the messages waiting for the actor; with
         ``raise_activation_error`` (spawn) it is also raised, as itself."""
-        structlog.contextvars.bind_contextvars(actor=self.kind, actor_id=self.key)
+        self._bind_log_context()
+        if getattr(self.behavior, "uses_task_group", False):
+            await self._run_with_task_group(raise_activation_error, task_status)
+            return
+        try:
+            activation_error = await self._activate(None, task_status)
+        except BaseException:
+            await self._finish(ActorStopped(f"{self.kind} {self.key!r} stopped"))
+            raise
+        if activation_error is not None:
+            _log.warning("actor_activation_failed", error=repr(activation_error))
+            await self._finish(activation_error)
+            if raise_activation_error:
+                raise activation_error
+            return
+        await self._drain()
+
+    async def _run_with_task_group(
+        self, raise_activation_error: bool, task_status: TaskStatus[None]
+    ) -> None:
+        # Helper tasks (a projection's follower) live in the actor's task group, which only
+        # the task that opened it may close: this actor keeps its task, parked on the mailbox.
         stop_reason: Exception = ActorStopped(f"{self.kind} {self.key!r} stopped")
         activation_error: Exception | None = None
         try:
-            if getattr(self.behavior, "uses_task_group", False):
-                async with anyio.create_task_group() as tg:
-                    activation_error = await self._activate_and_loop(tg, task_status)
-                    # Stop helper tasks (a projection's follower) once the loop is done.
-                    tg.cancel_scope.cancel()
-            else:
-                # Most actors (aggregates) start no helper task: no task group, whose cancel
-                # scopes cost about 2 KB per idle actor.
-                activation_error = await self._activate_and_loop(None, task_status)
+            async with anyio.create_task_group() as tg:
+                activation_error = await self._activate(tg, task_status)
+                if activation_error is None:
+                    await self._loop()
+                # Stop helper tasks once the loop is done.
+                tg.cancel_scope.cancel()
         except Exception as exc:
             if not self.activated:
                 activation_error = exc
@@ -105,23 +125,17 @@ class Cell:
             if activation_error is not None:
                 _log.warning("actor_activation_failed", error=repr(activation_error))
                 stop_reason = activation_error
-            self._fail_queued(stop_reason)
-            with anyio.CancelScope(shield=True):
-                try:
-                    await self.behavior.stopped()
-                except Exception as exc:
-                    _log.error("actor_stop_failed", exc_info=exc)
-            self.runtime._finished(self)
-            self.finished = True
-            if self._done is not None:
-                self._done.set()
+            await self._finish(stop_reason)
         if activation_error is not None and raise_activation_error:
             raise activation_error
 
-    async def _activate_and_loop(
+    def _bind_log_context(self) -> None:
+        structlog.contextvars.bind_contextvars(actor=self.kind, actor_id=self.key)
+
+    async def _activate(
         self, tg: TaskGroup | None, task_status: TaskStatus[None]
     ) -> Exception | None:
-        """Run ``started()``, then the message loop; the activation error, if any."""
+        """Run ``started()``; the activation error, if any."""
         predecessor, self.predecessor = self.predecessor, None
         if predecessor is not None:
             await predecessor.wait_done()
@@ -134,25 +148,75 @@ class Cell:
         if chatty():
             _log.debug("actor_activated")
         task_status.started()
-        await self._loop()
         return None
 
+    async def _finish(self, stop_reason: Exception) -> None:
+        """Fail what is still queued, let the behavior release what it holds, deregister."""
+        if self.finished:
+            return
+        self._fail_queued(stop_reason)
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.behavior.stopped()
+            except Exception as exc:
+                _log.error("actor_stop_failed", exc_info=exc)
+        self.runtime._finished(self)
+        self.finished = True
+        if self._done is not None:
+            self._done.set()
+
     async def wait_done(self) -> None:
-        """Wait until the actor's task has finished."""
+        """Wait until the actor has stopped."""
         if not self.finished:
             if self._done is None:
                 self._done = anyio.Event()  # made only for a waiter: most actors never get one
             await self._done.wait()
 
-    async def _loop(self) -> None:
+    async def _drain(self) -> None:
+        """Handle the queued messages; then sleep (this task ends, the actor stays live with
+        its state), or, once the mailbox is closed, stop the actor."""
         mailbox = self.mailbox
-        receive = self.behavior.receive
+        stopped = ActorStopped
+        try:
+            while True:
+                try:
+                    envelope = mailbox.get_nowait()
+                except MailboxEmpty:
+                    # Idle: no task, no future, no timer. The runtime's sweeper passivates
+                    # actors idle for too long (closing the mailbox wakes them to stop).
+                    self.idle_since = monotonic()
+                    mailbox.sleep(self._wake)
+                    return
+                except MailboxClosed:
+                    break
+                await self._handle(envelope)
+        except BaseException:
+            await self._finish(stopped(f"{self.kind} {self.key!r} stopped"))
+            raise
+        await self._finish(stopped(f"{self.kind} {self.key!r} stopped"))
+
+    def _wake(self) -> None:
+        """The mailbox got a message (or was closed) while the actor slept: have a worker
+        task run it."""
+        self.idle_since = None
+        self.runtime._workers.run(self._drain_woken)
+
+    async def _drain_woken(self) -> None:
+        self._bind_log_context()
+        await self._drain()
+
+    async def _loop(self) -> None:
+        """The message loop of an actor that keeps its task: park on the mailbox when idle."""
+        mailbox = self.mailbox
         while True:
             try:
                 envelope = mailbox.get_nowait()
             except MailboxEmpty:
-                # Idle: the runtime's sweeper passivates actors idle for too long. One sweeper
-                # instead of a timer per wait keeps the wait free of allocations.
+                envelope = None
+            except MailboxClosed:
+                return
+            if envelope is None:
+                # Parked outside the except block, so no exception and traceback stay alive.
                 self.idle_since = monotonic()
                 try:
                     envelope = await mailbox.get()
@@ -160,29 +224,30 @@ class Cell:
                     return
                 finally:
                     self.idle_since = None
-            except MailboxClosed:
-                return
-            if self.on_message is not None:
-                self.on_message(self)
-            try:
-                await receive(envelope)
-            except Exception as exc:
-                if envelope.wants_reply:
-                    envelope.fail(exc)
-                else:
-                    _log.warning(
-                        "message_failed", message=type(envelope.message).__name__, error=repr(exc)
-                    )
-            except BaseException:
-                # Cancelled mid-message (shutdown timeout, a crashed helper): answer the caller
-                # rather than leave it waiting forever. A no-op if it was answered already.
-                envelope.fail(
-                    ActorStopped(
-                        f"{self.kind} {self.key!r} stopped while handling "
-                        f"{type(envelope.message).__name__}"
-                    )
+            await self._handle(envelope)
+
+    async def _handle(self, envelope: Envelope) -> None:
+        if self.on_message is not None:
+            self.on_message(self)
+        try:
+            await self.behavior.receive(envelope)
+        except Exception as exc:
+            if envelope.wants_reply:
+                envelope.fail(exc)
+            else:
+                _log.warning(
+                    "message_failed", message=type(envelope.message).__name__, error=repr(exc)
                 )
-                raise
+        except BaseException:
+            # Cancelled mid-message (shutdown timeout, a crashed helper): answer the caller
+            # rather than leave it waiting forever. A no-op if it was answered already.
+            envelope.fail(
+                ActorStopped(
+                    f"{self.kind} {self.key!r} stopped while handling "
+                    f"{type(envelope.message).__name__}"
+                )
+            )
+            raise
 
     async def handle_here(self, envelope: Envelope) -> None:
         """Handle ``envelope`` in the calling task, in the actor's place: only after

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -32,17 +33,22 @@ class Mailbox(Generic[T]):
         "_capacity",
         "_closed",
         "_held",
+        "_held_receiver",
         "_items",
         "_receiver",
         "_reserved",
         "_senders",
+        "_sleeper",
     )
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError(f"mailbox capacity must be at least 1, got {capacity}")
         self._capacity = capacity
-        self._items: deque[T] = deque()
+        # Made when a message is queued and dropped when the receiver sleeps: an empty deque
+        # costs 760 bytes, and an idle actor needs none (nor does an ask handled in the
+        # caller's task, which queues nothing).
+        self._items: deque[T] | None = None
         self._closed = False
         self._receiver: asyncio.Future[None] | None = None
         # Each waiting sender's future resolves True (a slot is reserved for it) or False
@@ -50,8 +56,11 @@ class Mailbox(Generic[T]):
         # deque costs 760 bytes per idle actor.
         self._senders: deque[asyncio.Future[bool]] | None = None
         self._reserved = 0
-        # While a caller holds the receiver (``hold``), its parked wait, kept aside.
-        self._held: asyncio.Future[None] | None = None
+        # A receiver with no task waiting: called (once) when a message comes or on close.
+        self._sleeper: Callable[[], None] | None = None
+        # While a caller holds the receiver (``hold``), its wake-up or parked wait, kept aside.
+        self._held: Callable[[], None] | None = None
+        self._held_receiver: asyncio.Future[None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -64,13 +73,13 @@ class Mailbox(Generic[T]):
         return self._capacity
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
 
     def put_nowait(self, item: T) -> bool:
         """Append ``item``; False when there is no room. Raises MailboxClosed once closed."""
         if self._closed:
             raise MailboxClosed
-        if self._senders or len(self._items) + self._reserved >= self._capacity:
+        if self._senders or len(self) + self._reserved >= self._capacity:
             return False
         self._append(item)
         return True
@@ -102,17 +111,36 @@ class Mailbox(Generic[T]):
         self._grant()
 
     def _append(self, item: T) -> None:
-        self._items.append(item)
+        items = self._items
+        if items is None:
+            items = self._items = deque()
+        items.append(item)
         receiver = self._receiver
         if receiver is not None:
             self._receiver = None
             if not receiver.done():
                 receiver.set_result(None)
+        elif self._sleeper is not None:
+            self._wake_sleeper()
+
+    def _wake_sleeper(self) -> None:
+        sleeper, self._sleeper = self._sleeper, None
+        if sleeper is not None:
+            sleeper()
+
+    def sleep(self, wake: Callable[[], None]) -> None:
+        """The receiver stops taking messages without waiting in a task: ``wake()`` is called
+        once the next message comes or the mailbox is closed. Call it only when empty."""
+        if self._items or self._closed:
+            wake()
+        else:
+            self._items = None
+            self._sleeper = wake
 
     def _grant(self) -> None:
         """Reserve free slots for waiting senders, first come first served."""
         senders = self._senders
-        while senders and len(self._items) + self._reserved < self._capacity:
+        while senders and len(self) + self._reserved < self._capacity:
             waiter = senders.popleft()
             if not waiter.done():
                 self._reserved += 1
@@ -120,8 +148,9 @@ class Mailbox(Generic[T]):
 
     def get_nowait(self) -> T:
         """Take the oldest message. Raises MailboxEmpty, or MailboxClosed if closed and empty."""
-        if self._items:
-            item = self._items.popleft()
+        items = self._items
+        if items:
+            item = items.popleft()
             if self._senders:
                 self._grant()
             return item
@@ -145,18 +174,27 @@ class Mailbox(Generic[T]):
                     self._receiver = None
 
     def hold(self) -> bool:
-        """If the receiver is parked waiting with nothing queued, keep it parked until
-        ``release`` (messages queued and a close meanwhile do not wake it), and return True:
-        the caller may handle one message in its place. Otherwise False."""
-        receiver = self._receiver
-        if receiver is None or receiver.done() or self._items or self._closed:
+        """If the receiver is idle (asleep, or parked in ``get``) with nothing queued, keep it
+        so until ``release`` (messages queued and a close meanwhile do not wake it), and return
+        True: the caller may handle one message in its place. Otherwise False."""
+        if self._items or self._closed:
             return False
-        self._held, self._receiver = receiver, None
+        if self._sleeper is not None:
+            self._held, self._sleeper = self._sleeper, None
+            return True
+        receiver = self._receiver
+        if receiver is None or receiver.done():
+            return False
+        self._held_receiver, self._receiver = receiver, None
         return True
 
     def release(self) -> None:
-        """End a ``hold``: the receiver waits again, woken now if anything came meanwhile."""
-        receiver, self._held = self._held, None
+        """End a ``hold``: the receiver is idle again, woken now if anything came meanwhile."""
+        wake, self._held = self._held, None
+        if wake is not None:
+            self.sleep(wake)
+            return
+        receiver, self._held_receiver = self._held_receiver, None
         if receiver is None:
             return
         if self._items or self._closed:
@@ -171,6 +209,7 @@ class Mailbox(Generic[T]):
         receiver, self._receiver = self._receiver, None
         if receiver is not None and not receiver.done():
             receiver.set_result(None)
+        self._wake_sleeper()
         while self._senders:
             waiter = self._senders.popleft()
             if not waiter.done():
@@ -179,6 +218,6 @@ class Mailbox(Generic[T]):
 
     def drain(self) -> list[T]:
         """Remove and return every queued message."""
-        items = list(self._items)
-        self._items.clear()
+        items = list(self._items or ())
+        self._items = None
         return items

@@ -15,12 +15,15 @@ from ._cell import Cell
 from ._errors import ActorStopped
 from ._logging import chatty, get_logger
 from ._ref import ActorRef
+from ._workers import Workers
 
 _log = get_logger("esactors.runtime")
 
 DEFAULT_MAILBOX_SIZE = 1_000
 DEFAULT_PASSIVATE_AFTER = 300.0
 DEFAULT_SHUTDOWN_TIMEOUT = 30.0
+#: Parked workers kept across a passivation sweep (the rest end; new ones start as needed).
+_WORKERS_KEPT = 32
 
 
 class Runtime:
@@ -38,6 +41,8 @@ class Runtime:
     ) -> None:
         _check_options(mailbox_size, passivate_after, shutdown_timeout, max_live_actors)
         self._tg = task_group
+        #: The tasks that run actors with work to do (an idle actor has none).
+        self._workers = Workers(task_group)
         self._store = store
         self.mailbox_size = mailbox_size
         #: Default idle time (seconds) before an on-demand actor is passivated; None: never.
@@ -143,7 +148,7 @@ class Runtime:
         if self.max_live_actors is not None:
             self._recency[regkey] = cell
             cell.on_message = self._touch
-        self._tg.start_soon(cell.run, name=f"esactors:{cell.kind}:{key}")
+        self._workers.run(cell.run)
         return cell
 
     def _touch(self, cell: Cell) -> None:
@@ -181,6 +186,7 @@ class Runtime:
                 now = monotonic()
                 for cell in list(self._cells.values()):
                     cell.passivate_if_idle(now)
+                self._workers.trim(_WORKERS_KEPT)
 
     def _forget(self, cell: Cell) -> None:
         if self._cells.get(cell.regkey) is cell:
@@ -213,6 +219,7 @@ class Runtime:
                 self._tg.cancel_scope.cancel()
                 for cell in cells:
                     await cell.wait_done()
+            self._workers.close()
 
 
 async def _run_spawned(cell: Cell, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:

@@ -18,6 +18,10 @@ from runtime import ActorContext, ActorRef, Envelope, Runtime
 
 R = TypeVar("R")
 
+#: Whether probes keep a task group (and so their task, parked when idle) unless their script
+#: says: the runtime tests run once each way (tests/runtime/conftest.py).
+TASK_GROUP_BY_DEFAULT = False
+
 
 class Script:
     """What one test's probe actors share: how they start, and a record of what happened."""
@@ -29,6 +33,7 @@ class Script:
         start_gate: anyio.Event | None = None,
         on_start: Callable[[ActorContext], Awaitable[None]] | None = None,
         run_in_caller: bool = False,
+        task_group: bool | None = None,
     ) -> None:
         #: Raised by ``started()``, one per activation, until the list is used up.
         self.start_errors = list(start_errors or [])
@@ -38,6 +43,8 @@ class Script:
         self.on_start = on_start
         #: What the probes' ``can_run_in_caller`` answers.
         self.run_in_caller = run_in_caller
+        #: Whether the probes keep a task group (None: TASK_GROUP_BY_DEFAULT).
+        self.task_group = task_group
         self.created: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.started: list[str] = []
         self.stopped: list[str] = []
@@ -74,11 +81,13 @@ def probe_type(script: Script | None = None) -> type[ProbeBase]:
 
 
 class ProbeBehavior:
-    # Probes start helper tasks in some tests (StartHelper, on_start hooks).
-    uses_task_group = True
-
     def __init__(self, script: Script, runtime: Runtime, key: str) -> None:
         self.script = script
+        # A task group for helper tasks (StartHelper, on_start hooks); without one the actor
+        # sleeps with no task when idle.
+        self.uses_task_group = (
+            script.task_group if script.task_group is not None else TASK_GROUP_BY_DEFAULT
+        )
         self.key = key
         self.idle_timeout: float | None = runtime.passivate_after
         self.ctx: ActorContext | None = None

@@ -90,7 +90,7 @@ async def test_an_activation_failure_cancels_helper_tasks_that_started_began() -
         ctx.task_group.start_soon(anyio.sleep_forever)
 
     error = ConnectionError("store unreachable")
-    probe = probe_type(Script(start_errors=[error], on_start=start_helper))
+    probe = probe_type(Script(start_errors=[error], on_start=start_helper, task_group=True))
     # The outer deadline cancels the leaked task, which would otherwise hang the exit.
     with anyio.fail_after(0.3):
         async with open_runtime(shutdown_timeout=0.1) as rt:

@@ -9,13 +9,13 @@ import pytest
 
 from runtime import ActorStopped, open_runtime
 
-from .probes import Bump, Echo, Hold, StartHelper, ask_into, probe_type, wait_until
+from .probes import Bump, Echo, Hold, Script, StartHelper, ask_into, probe_type, wait_until
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_a_crashed_helper_task_stops_only_its_actor_and_fails_its_queued_asks() -> None:
-    probe = probe_type()
+    probe = probe_type(Script(task_group=True))
     trigger = anyio.Event()
     hold = Hold()  # "a" is busy when its helper crashes
     outcomes: list[object] = []
@@ -43,7 +43,7 @@ async def test_a_crashed_helper_task_stops_only_its_actor_and_fails_its_queued_a
 
 
 async def test_a_spawned_actor_whose_helper_crashed_raises_actor_stopped() -> None:
-    probe = probe_type()
+    probe = probe_type(Script(task_group=True))
     trigger = anyio.Event()
     async with open_runtime() as rt:
         ref = await rt.spawn(probe)
@@ -56,7 +56,7 @@ async def test_a_spawned_actor_whose_helper_crashed_raises_actor_stopped() -> No
 
 
 async def test_the_ask_being_handled_when_a_helper_crashes_fails_with_actor_stopped() -> None:
-    probe = probe_type()
+    probe = probe_type(Script(task_group=True))
     trigger = anyio.Event()
     hold = Hold()
     outcome: list[object] = []
