@@ -51,11 +51,12 @@ _INSERT_IF_HEAD = _INSERT_JSON + "WHERE (SELECT COALESCE(MAX(position), 0) FROM 
 _READ_STREAM = (
     f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version"
 )
-# Many streams in one round trip.
+# Many streams in one round trip. No ORDER BY: SQLite would sort every row in a temporary
+# B-tree (60 -> 48 ms for 1,000 streams of 21 events); the plan walks each stream's index in
+# version order anyway, and _read_streams checks that rather than trust it.
 _READ_STREAMS = f"""
 SELECT {", ".join("e." + c for c in _COLUMNS.split(", "))} FROM json_each(?) AS r
 JOIN events AS e ON e.stream_id = r.value ->> 0 AND e.version >= r.value ->> 1
-ORDER BY e.stream_id, e.version
 """
 _VERSIONS_JSON = """
 SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
@@ -63,6 +64,10 @@ SELECT (SELECT COALESCE(MAX(position), 0) FROM events),
             SELECT stream_id, MAX(version) AS version FROM events
             WHERE stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id))
 """
+
+
+def _version(record: RecordedEvent) -> int:
+    return record.version
 
 
 class _StreamRead(Request):
@@ -336,6 +341,9 @@ class SQLiteEventStore(RecentLogStore):
         by_stream: dict[str, list[RecordedEvent]] = {}
         for row in rows:
             by_stream.setdefault(row[0], []).append(RecordedEvent(*row))
+        for records in by_stream.values():
+            if any(a.version >= b.version for a, b in zip(records, records[1:])):
+                records.sort(key=_version)
         for request in batch:
             records = by_stream.get(request.stream_id, [])
             request.records = [r for r in records if r.version >= request.from_version]
