@@ -159,9 +159,17 @@ class AggregateActor:
                 return Committed(
                     self.key, self.state._version, self.position, (), command.command_id
                 )
+            metadata = metadata_of(command)
+            new = [encode(event, metadata) for event in events]
+            # Not shielded, on purpose: a stopping actor's state is rebuilt from the store on
+            # its next activation, and an ask handled in the caller's task only awaits the
+            # store taking the append, which then commits whatever happens to the caller. The
+            # store's own writer is shielded, so no commit is cut half-way. A shielded scope
+            # per command cost 30% of this actor's time.
             try:
-                records = await self._append(events, command)
+                records = await self.store.append(self.key, new, self.state._version)
             except StreamVersionConflict:
+                # Nothing was stored: another writer got there first.
                 attempt += 1
                 if attempt > self.cls.max_conflict_retries:
                     raise
@@ -172,6 +180,12 @@ class AggregateActor:
                 await anyio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.1)))
                 await self._catch_up()
                 continue
+            except InvalidEvent:
+                raise  # bad input: nothing was stored
+            except BaseException:
+                # Outcome unknown: the events may be stored. Catch up before the next command.
+                self.stale = True
+                raise
             return self._commit(events, records, command)
 
     async def _committed_before(self, first: int, last: int) -> Committed:
@@ -208,23 +222,6 @@ class AggregateActor:
                 )
         return events
 
-    async def _append(self, events: Sequence[Event], command: Command) -> list[RecordedEvent]:
-        metadata = metadata_of(command)
-        new = [encode(event, metadata) for event in events]
-        # Not shielded, on purpose: only a stopping actor is ever cancelled, and its state is
-        # then rebuilt from the store on the next activation, so it cannot lose track of a
-        # commit; the store's own writer is shielded, so no commit is cut half-way. A shielded
-        # scope with a deadline per command cost 30% of this actor's time.
-        try:
-            records = await self.store.append(self.key, new, self.state._version)
-        except (StreamVersionConflict, InvalidEvent):
-            raise  # nothing was stored
-        except BaseException:
-            # Outcome unknown: the events may be stored. Catch up before the next command.
-            self.stale = True
-            raise
-        return records
-
     def _commit(
         self, events: Sequence[Event], records: list[RecordedEvent], command: Command
     ) -> Committed:
@@ -248,5 +245,5 @@ class AggregateActor:
         last = records[-1]
         if command.idempotency_key is not None:
             self._remember_key(command.idempotency_key, records[0].version, last.version)
-        recorded = tuple(Recorded(e, r) for e, r in zip(events, records, strict=True))
+        recorded = tuple([Recorded(e, r) for e, r in zip(events, records, strict=True)])
         return Committed(self.key, last.version, last.position, recorded, command.command_id)

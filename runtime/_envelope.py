@@ -59,6 +59,15 @@ class Envelope:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def answer(self) -> Any:
+        """The answer once ``done``: return the value or raise the error."""
+        if self._state == Envelope._FAILED:
+            assert self._error is not None
+            # Drop the reference so the traceback does not keep the envelope alive.
+            error, self._error = self._error, None
+            raise error
+        return self._value
+
     async def reply(self) -> Any:
         """Wait for the answer; return the value or raise the error.
 
@@ -71,9 +80,4 @@ class Envelope:
             except BaseException:
                 self.abandoned = True
                 raise
-        if self._state == Envelope._FAILED:
-            assert self._error is not None
-            # Drop the reference so the traceback does not keep the envelope alive.
-            error, self._error = self._error, None
-            raise error
-        return self._value
+        return self.answer()

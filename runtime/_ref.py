@@ -84,7 +84,8 @@ class ActorRef:
             else:
                 with anyio.fail_after(timeout):
                     await cell.handle_here(envelope)
-            result_here: R = await envelope.reply()
+            # Mostly answered by now (a behavior may keep the envelope to answer it later).
+            result_here: R = envelope.answer() if envelope.done else await envelope.reply()
             return result_here
         if timeout is None:
             await self._post(envelope)

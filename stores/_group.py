@@ -29,11 +29,6 @@ class Request:
         self.abandoned = False  # the caller was cancelled: it will not take the runner role
         self.waiter: asyncio.Future[None] | None = None
 
-    async def _wait(self) -> None:
-        while not (self.finished or self.lead):
-            self.waiter = asyncio.get_running_loop().create_future()
-            await self.waiter
-
     def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
@@ -106,7 +101,10 @@ class Group(Generic[Q]):
         self._queue.append(request)
         if self._running:
             try:
-                await request._wait()
+                # Inline rather than a coroutine of its own: this runs once per append.
+                while not (request.finished or request.lead):
+                    request.waiter = waiter = asyncio.get_running_loop().create_future()
+                    await waiter
             except BaseException:
                 request.abandoned = True
                 if request.lead:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Collection, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -182,7 +183,8 @@ class SQLiteEventStore(RecentLogStore):
         self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[RecordedEvent]:
         check_append(stream_id, events, expected_version, self.max_event_bytes)
-        await self._connection("writer")
+        if self._writer is None or self._closed:  # checked here: a coroutine call per append
+            await self._connection("writer")
         request = Append(stream_id, events, expected_version)
         await self._appends.submit(request)
         if request.error is not None:
@@ -342,7 +344,7 @@ class SQLiteEventStore(RecentLogStore):
         for row in rows:
             by_stream.setdefault(row[0], []).append(RecordedEvent(*row))
         for records in by_stream.values():
-            if any(a.version >= b.version for a, b in zip(records, records[1:])):
+            if any(a.version >= b.version for a, b in pairwise(records)):
                 records.sort(key=_version)
         for request in batch:
             records = by_stream.get(request.stream_id, [])
