@@ -36,6 +36,7 @@ class Cell:
         "kind",
         "mailbox",
         "on_message",
+        "orphaned",
         "predecessor",
         "regkey",
         "run_in_caller",
@@ -62,6 +63,8 @@ class Cell:
         #: yes and the actor is idle, an ask is handled in the asking task (``handle_here``).
         self.run_in_caller: Callable[[], bool] | None = None
         self.finished = False
+        #: Woken after the runtime ended (see ``_wake``): no worker will run it.
+        self.orphaned = False
         self._done: anyio.Event | None = None
         #: monotonic() time since when the actor has been waiting for a message, or None.
         self.idle_since: float | None = None
@@ -199,7 +202,13 @@ class Cell:
         """The mailbox got a message (or was closed) while the actor slept: have a worker
         task run it."""
         self.idle_since = None
-        self.runtime._workers.run(self._drain_woken)
+        workers = self.runtime._workers
+        if workers.closed:
+            # The runtime has ended without waiting for the ask a caller's task was handling:
+            # that task stops the actor when it lets go (handle_here).
+            self.orphaned = True
+            return
+        workers.run(self._drain_woken)
 
     async def _drain_woken(self) -> None:
         self._bind_log_context()
@@ -268,6 +277,8 @@ class Cell:
         finally:
             self.idle_since = monotonic()
             self.mailbox.release()
+            if self.orphaned:
+                await self._finish(ActorStopped(f"{self.kind} {self.key!r} stopped"))
 
     def is_idle(self) -> bool:
         """Waiting for a message with none queued: stopping it now interrupts nothing."""

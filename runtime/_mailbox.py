@@ -33,7 +33,6 @@ class Mailbox(Generic[T]):
         "_capacity",
         "_closed",
         "_held",
-        "_held_receiver",
         "_items",
         "_receiver",
         "_reserved",
@@ -58,9 +57,8 @@ class Mailbox(Generic[T]):
         self._reserved = 0
         # A receiver with no task waiting: called (once) when a message comes or on close.
         self._sleeper: Callable[[], None] | None = None
-        # While a caller holds the receiver (``hold``), its wake-up or parked wait, kept aside.
+        # While a caller holds the sleeping receiver (``hold``), its wake-up, kept aside.
         self._held: Callable[[], None] | None = None
-        self._held_receiver: asyncio.Future[None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -173,35 +171,26 @@ class Mailbox(Generic[T]):
                 if self._receiver is waiter:
                     self._receiver = None
 
+    @property
+    def held(self) -> bool:
+        """Whether a caller holds the receiver (``hold``)."""
+        return self._held is not None
+
     def hold(self) -> bool:
-        """If the receiver is idle (asleep, or parked in ``get``) with nothing queued, keep it
-        so until ``release`` (messages queued and a close meanwhile do not wake it), and return
-        True: the caller may handle one message in its place. Otherwise False."""
-        if self._items or self._closed:
+        """If the receiver sleeps (``sleep``) with nothing queued, keep it asleep until
+        ``release`` (messages queued and a close meanwhile do not wake it), and return True:
+        the caller may handle one message in its place. Otherwise False (a receiver parked in
+        ``get`` keeps its task, which a stop may end: it is never held)."""
+        if self._sleeper is None or self._items or self._closed:
             return False
-        if self._sleeper is not None:
-            self._held, self._sleeper = self._sleeper, None
-            return True
-        receiver = self._receiver
-        if receiver is None or receiver.done():
-            return False
-        self._held_receiver, self._receiver = receiver, None
+        self._held, self._sleeper = self._sleeper, None
         return True
 
     def release(self) -> None:
-        """End a ``hold``: the receiver is idle again, woken now if anything came meanwhile."""
+        """End a ``hold``: the receiver sleeps again, woken now if anything came meanwhile."""
         wake, self._held = self._held, None
         if wake is not None:
             self.sleep(wake)
-            return
-        receiver, self._held_receiver = self._held_receiver, None
-        if receiver is None:
-            return
-        if self._items or self._closed:
-            if not receiver.done():
-                receiver.set_result(None)
-        else:
-            self._receiver = receiver
 
     def close(self) -> None:
         """Refuse new messages; queued ones can still be taken. Wakes every waiter."""

@@ -81,12 +81,13 @@ class ActorRef:
             # task and wait to be woken in turn (two task switches and a future fewer).
             if timeout is None:
                 await cell.handle_here(envelope)
-            else:
-                with anyio.fail_after(timeout):
-                    await cell.handle_here(envelope)
-            # Mostly answered by now (a behavior may keep the envelope to answer it later).
-            result_here: R = envelope.answer() if envelope.done else await envelope.reply()
-            return result_here
+                # Mostly answered by now (a behavior may keep the envelope to answer later).
+                result_here: R = envelope.answer() if envelope.done else await envelope.reply()
+                return result_here
+            with anyio.fail_after(timeout):
+                await cell.handle_here(envelope)
+                result_here = envelope.answer() if envelope.done else await envelope.reply()
+                return result_here
         if timeout is None:
             await self._post(envelope)
             result: R = await envelope.reply()

@@ -22,8 +22,6 @@ _log = get_logger("esactors.runtime")
 DEFAULT_MAILBOX_SIZE = 1_000
 DEFAULT_PASSIVATE_AFTER = 300.0
 DEFAULT_SHUTDOWN_TIMEOUT = 30.0
-#: Parked workers kept across a passivation sweep (the rest end; new ones start as needed).
-_WORKERS_KEPT = 32
 
 
 class Runtime:
@@ -186,7 +184,6 @@ class Runtime:
                 now = monotonic()
                 for cell in list(self._cells.values()):
                     cell.passivate_if_idle(now)
-                self._workers.trim(_WORKERS_KEPT)
 
     def _forget(self, cell: Cell) -> None:
         if self._cells.get(cell.regkey) is cell:
@@ -218,6 +215,10 @@ class Runtime:
                 # this code is shielded): cheaper than a cancel scope kept by each actor.
                 self._tg.cancel_scope.cancel()
                 for cell in cells:
+                    if cell.mailbox.held:
+                        # An ask handled in a caller's task, which this cannot cancel: that
+                        # task stops the actor when it lets go (Cell.handle_here).
+                        continue
                     await cell.wait_done()
             self._workers.close()
 

@@ -14,8 +14,9 @@ _EMPTY_METADATA = b"{}"
 class NewEvent:
     """An event about to be appended: its type name and JSON payload.
 
-    ``payload`` optionally keeps the object the JSON was made from; it is never stored, but
-    readers in the same process get it back on the live path instead of decoding the JSON again.
+    ``payload`` optionally keeps the object the JSON was made from; it is never stored. The
+    memory store hands it back to its readers, which then skip decoding the JSON; the durable
+    stores do not keep it (see ``stores/_recent.py``).
     """
 
     __slots__ = ("data", "event_id", "metadata", "payload", "type")

@@ -146,6 +146,7 @@ class SQLiteEventStore(RecentLogStore):
             except (OSError, sqlite3.Error) as exc:
                 raise StoreError(f"cannot open event store at {str(self.path)!r}: {exc}") from exc
             self._writer, self._reader = writer, reader
+            self._known.forget()  # the file may have changed while closed
             self._closed = False
             if chatty():
                 _log.debug("store_opened", path=str(self.path))

@@ -192,6 +192,33 @@ async def test_an_ask_handled_in_the_caller_cut_before_the_store_took_it_stores_
     assert truth["acc"] == AccountView(True, 2, 3)
 
 
+async def test_shutdown_does_not_wait_past_its_timeout_for_a_command_stalled_in_its_caller() -> (
+    None
+):
+    store = FaultyStore(MemoryEventStore())
+    outcomes: list[object] = []
+
+    async def ask(account: ActorRef) -> None:
+        try:
+            outcomes.append(await account.ask(Deposit(amount=7)))
+        except Exception as exc:
+            outcomes.append(exc)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as web:  # e.g. a web server's request tasks
+            async with open_runtime(store=store, shutdown_timeout=0.2) as rt:
+                account = rt.get(Account, "acc")
+                await account.ask(OpenAccount(opening_deposit=1))
+                store.stall_next()  # until released
+                web.start_soon(ask, account)  # handled in that task: the aggregate is idle
+                await anyio.wait_all_tasks_blocked()
+            assert outcomes == []  # the runtime has ended; the request task still waits
+            store.release_stalls()
+    # The store was closed under it: its outcome is unknown, as after any store failure.
+    [outcome] = outcomes
+    assert isinstance(outcome, StoreError)
+
+
 async def test_a_stall_that_ends_by_itself_lets_the_timed_out_command_commit() -> None:
     store = FaultyStore(MemoryEventStore())
     async with open_runtime(store=store) as rt:

@@ -13,18 +13,22 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_an_idle_actor_that_allows_it_handles_an_ask_in_the_asking_task() -> None:
-    here = probe_type(Script(run_in_caller=True))
-    there = probe_type()
+    here = probe_type(Script(run_in_caller=True, task_group=False))
+    there = probe_type(Script(task_group=False))
+    parked = probe_type(Script(run_in_caller=True, task_group=True))
     async with open_runtime() as rt:
         me = anyio.get_current_task().id
         await rt.get(here, "a").ask(Echo(0))  # activated by its own task first
         assert await rt.get(here, "a").ask(WhichTask()) == me
         await rt.get(there, "a").ask(Echo(0))
         assert await rt.get(there, "a").ask(WhichTask()) != me
+        # An actor that keeps its task (a task group) never does: a stop may end that task.
+        await rt.get(parked, "a").ask(Echo(0))
+        assert await rt.get(parked, "a").ask(WhichTask()) != me
 
 
 async def test_messages_sent_meanwhile_wait_their_turn_and_never_overlap() -> None:
-    probe = probe_type(Script(run_in_caller=True))
+    probe = probe_type(Script(run_in_caller=True, task_group=False))
     hold = Hold()
     outcomes: list[object] = []
     async with open_runtime() as rt:
@@ -45,7 +49,7 @@ async def test_messages_sent_meanwhile_wait_their_turn_and_never_overlap() -> No
 
 
 async def test_stopping_an_actor_waits_for_the_ask_handled_in_a_caller() -> None:
-    probe = probe_type(Script(run_in_caller=True))
+    probe = probe_type(Script(run_in_caller=True, task_group=False))
     hold = Hold()
     outcomes: list[object] = []
     async with open_runtime() as rt:
@@ -65,7 +69,7 @@ async def test_stopping_an_actor_waits_for_the_ask_handled_in_a_caller() -> None
 
 
 async def test_cancelling_an_ask_handled_in_the_caller_cancels_it_and_frees_the_actor() -> None:
-    probe = probe_type(Script(run_in_caller=True))
+    probe = probe_type(Script(run_in_caller=True, task_group=False))
     hold = Hold()
     async with open_runtime() as rt:
         ref = rt.get(probe, "a")
