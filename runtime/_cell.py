@@ -93,7 +93,7 @@ class Cell:
         try:
             activation_error = await self._activate(None, task_status)
         except BaseException:
-            await self._finish(ActorStopped(f"{self.kind} {self.key!r} stopped"))
+            await self._finish(self._stopped())
             raise
         if activation_error is not None:
             _log.warning("actor_activation_failed", error=repr(activation_error))
@@ -108,7 +108,7 @@ class Cell:
     ) -> None:
         # Helper tasks (a projection's follower) live in the actor's task group, which only
         # the task that opened it may close: this actor keeps its task, parked on the mailbox.
-        stop_reason: Exception = ActorStopped(f"{self.kind} {self.key!r} stopped")
+        stop_reason: Exception = self._stopped()
         activation_error: Exception | None = None
         try:
             async with anyio.create_task_group() as tg:
@@ -131,6 +131,11 @@ class Cell:
             await self._finish(stop_reason)
         if activation_error is not None and raise_activation_error:
             raise activation_error
+
+    def _stopped(self) -> ActorStopped:
+        # A new instance each time: one shared by several callers would collect every
+        # caller's traceback.
+        return ActorStopped(f"{self.kind} {self.key!r} stopped")
 
     def _bind_log_context(self) -> None:
         structlog.contextvars.bind_contextvars(actor=self.kind, actor_id=self.key)
@@ -179,7 +184,6 @@ class Cell:
         """Handle the queued messages; then sleep (this task ends, the actor stays live with
         its state), or, once the mailbox is closed, stop the actor."""
         mailbox = self.mailbox
-        stopped = ActorStopped
         try:
             while True:
                 try:
@@ -194,9 +198,9 @@ class Cell:
                     break
                 await self._handle(envelope)
         except BaseException:
-            await self._finish(stopped(f"{self.kind} {self.key!r} stopped"))
+            await self._finish(self._stopped())
             raise
-        await self._finish(stopped(f"{self.kind} {self.key!r} stopped"))
+        await self._finish(self._stopped())
 
     def _wake(self) -> None:
         """The mailbox got a message (or was closed) while the actor slept: have a worker
@@ -278,7 +282,7 @@ class Cell:
             self.idle_since = monotonic()
             self.mailbox.release()
             if self.orphaned:
-                await self._finish(ActorStopped(f"{self.kind} {self.key!r} stopped"))
+                await self._finish(self._stopped())
 
     def is_idle(self) -> bool:
         """Waiting for a message with none queued: stopping it now interrupts nothing."""
