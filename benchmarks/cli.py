@@ -59,6 +59,12 @@ def parser() -> argparse.ArgumentParser:
         "--pg-commands", type=int, help="commands of the PostgreSQL part (default 20,000)"
     )
     p.add_argument("--nodes", type=int, help="node processes of the multi-node figure (default 3)")
+    p.add_argument(
+        "--gc-threshold",
+        type=int,
+        help="set gc.set_threshold(N, 10, 10) in every part's process, the peer's included "
+        "(default: Python's, 700)",
+    )
     p.add_argument("--runs", type=int, default=3, help="runs of every figure (default 3)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a look in a few seconds")
     p.add_argument(
@@ -89,6 +95,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "idle_aggregates",
             "pg_commands",
             "nodes",
+            "gc_threshold",
         )
         if getattr(args, name) is not None
     }

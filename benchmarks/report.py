@@ -155,6 +155,10 @@ def header(
             "durability: SQLite in WAL mode, esactors and raw synchronous=FULL"
             + _peer_durability(runs),
             *postgres,
+            "cyclic GC: Python's default thresholds"
+            if not settings.gc_threshold
+            else f"cyclic GC: gc.set_threshold({settings.gc_threshold:,}, 10, 10) in every part's "
+            "process, the peer's included",
             f"{len(runs)} run(s); each cell: median (min-max); targets judged on medians",
         ]
     )

@@ -14,6 +14,9 @@ class Settings:
     ``clients`` is the concurrency of the main esactors run (throughput, latency, lag);
     ``few_clients`` that of the second latency run. ``idle_aggregates`` is how many live
     aggregates the memory figure activates. ``seed`` fixes the shuffled order of each round.
+    ``gc_threshold``, if not 0, is set as the cyclic GC's youngest-generation threshold
+    (``gc.set_threshold(n, 10, 10)``; Python's default is 700) in every part's process, the
+    peer's included: a tuning an application may choose, measured apart from the defaults.
 
     The PostgreSQL part runs the same accounts and clients with ``pg_commands`` commands (the
     same number by default; the peer's one transaction per command makes its runs the longest
@@ -28,11 +31,14 @@ class Settings:
     pg_commands: int = 20_000
     nodes: int = 3
     seed: int = 2024
+    gc_threshold: int = 0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name != "seed" and value < 1:
+            if field.name == "gc_threshold" and value < 0:
+                raise ValueError(f"gc_threshold must be 0 (Python's default) or more, got {value}")
+            if field.name not in ("seed", "gc_threshold") and value < 1:
                 raise ValueError(f"{field.name} must be at least 1, got {value}")
         if self.nodes > min(self.accounts, self.pg_commands):
             raise ValueError(

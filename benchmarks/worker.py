@@ -10,6 +10,7 @@ directory, removed afterwards; the PostgreSQL parts (``pg-*``) use the server at
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import tempfile
@@ -64,8 +65,11 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     part, settings_json, out = argv
+    settings = Settings.from_json(settings_json)
+    if settings.gc_threshold:
+        gc.set_threshold(settings.gc_threshold, 10, 10)
     with tempfile.TemporaryDirectory(prefix=f"esactors-bench-{part}-") as directory:
-        figures = run(part, Settings.from_json(settings_json), Path(directory))
+        figures = run(part, settings, Path(directory))
     Path(out).write_text(json.dumps(figures))
     return 0
 

@@ -220,3 +220,15 @@ def test_percentiles_are_observed_values_and_summaries_keep_every_run() -> None:
     assert percentile([3.0], 99) == 3.0
     summary = Summary.of([3.0, 1.0, 2.0])
     assert (summary.median, summary.low, summary.high, summary.runs) == (2.0, 1.0, 3.0, (3, 1, 2))
+
+
+def test_a_gc_threshold_reaches_every_part_and_is_named_in_the_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--quick", "--runs", "1", "--results-dir", str(tmp_path), "--only", "raw"]
+    assert main([*argv, "--gc-threshold", "5000"]) == 0
+    [written] = tmp_path.glob("*.json")
+    assert json.loads(written.read_text())["settings"]["gc_threshold"] == 5000
+    assert "gc.set_threshold(5,000, 10, 10) in every part's process" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="gc_threshold"):
+        Settings(gc_threshold=-1)
