@@ -23,6 +23,7 @@ leave, and the log's length against the commands sent.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,8 +104,11 @@ def expected_balances(accounts: int, steps: Sequence[Step]) -> dict[str, int]:
 # -- a node process ----------------------------------------------------------------------------
 
 
-def serve(pipe: Connection) -> None:
-    """A node process's entry point: run each job the parent sends, until it sends None."""
+def serve(pipe: Connection, gc_thresholds: tuple[int, int, int] | None = None) -> None:
+    """A node process's entry point: run each job the parent sends, until it sends None.
+    ``gc_thresholds``: the parent's (a spawned process starts with Python's defaults)."""
+    if gc_thresholds is not None:
+        gc.set_threshold(*gc_thresholds)
     try:
         while (job := pipe.recv()) is not None:
             anyio.run(_run, job, pipe)
@@ -148,7 +152,10 @@ class _Nodes:
         for index in range(count):
             ours, theirs = context.Pipe()
             process = context.Process(
-                target=serve, args=(theirs,), name=f"bench-node-{index + 1}", daemon=True
+                target=serve,
+                args=(theirs, gc.get_threshold()),
+                name=f"bench-node-{index + 1}",
+                daemon=True,
             )
             process.start()
             theirs.close()

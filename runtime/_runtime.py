@@ -217,7 +217,9 @@ class Runtime:
                 for cell in cells:
                     if cell.mailbox.held:
                         # An ask handled in a caller's task, which this cannot cancel: that
-                        # task stops the actor when it lets go (Cell.handle_here).
+                        # task stops the actor when it lets go (Cell.handle_here). What is
+                        # queued behind it fails now, as in any other actor stopped here.
+                        cell._fail_queued(cell._stopped())
                         continue
                     await cell.wait_done()
             self._workers.close()
