@@ -28,6 +28,7 @@ class Cell:
 
     __slots__ = (
         "_done",
+        "_wake_me",
         "activated",
         "behavior",
         "finished",
@@ -65,6 +66,8 @@ class Cell:
         self.finished = False
         #: Woken after the runtime ended (see ``_wake``): no worker will run it.
         self.orphaned = False
+        # Bound once: the mailbox gets it each time the actor goes to sleep.
+        self._wake_me = self._wake
         self._done: anyio.Event | None = None
         #: monotonic() time since when the actor has been waiting for a message, or None.
         self.idle_since: float | None = None
@@ -200,7 +203,7 @@ class Cell:
                     # Idle: no task, no future, no timer. The runtime's sweeper passivates
                     # actors idle for too long (closing the mailbox wakes them to stop).
                     self.idle_since = monotonic()
-                    mailbox.sleep(self._wake)
+                    mailbox.sleep(self._wake_me)
                     return
                 except MailboxClosed:
                     break
